@@ -1,0 +1,2 @@
+//! The `emv` command-line tool.
+fn main() {}
