@@ -6,3 +6,7 @@
 //! `nom` is used inside the parsers and never appears in a public signature.
 
 pub mod tag;
+pub mod tlv;
+pub mod walk;
+pub mod encode;
+pub mod apdu;
