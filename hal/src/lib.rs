@@ -17,3 +17,5 @@
 )]
 
 pub mod atr;
+#[doc(hidden)]
+pub mod fuzzing;
