@@ -33,6 +33,8 @@
 extern crate std;
 
 pub mod data;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod wire;
 
 pub use wire::tag::Tag;

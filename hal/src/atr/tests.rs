@@ -565,7 +565,11 @@ fn ta1_negotiable_mode() {
     // Default: accept and keep Fi = 372, Di = 1 (EMV 4.3 Book 1 §8.3.3.1 reading).
     for ta1 in [0x11, 0x12, 0x03, 0x13, 0x96] {
         let p = emv(&[0x3B, 0x10, ta1]).unwrap();
-        assert_eq!((p.fi, p.di, p.specific_mode), (372, 1, false), "TA1 {ta1:02X}");
+        assert_eq!(
+            (p.fi, p.di, p.specific_mode),
+            (372, 1, false),
+            "TA1 {ta1:02X}"
+        );
     }
     // The emv-utils reading, as an option.
     let strict = EmvCheckOptions {

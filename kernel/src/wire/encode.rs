@@ -223,7 +223,9 @@ mod tests {
         w.primitive(Tag::new(0x1F), &[]);
         assert_eq!(
             w.finish(),
-            Err(EncodeError::MalformedTag { tag: Tag::new(0x1F) })
+            Err(EncodeError::MalformedTag {
+                tag: Tag::new(0x1F)
+            })
         );
         assert_eq!(encoded_len(Tag::new(0x5A), 70_000), None);
     }

@@ -5,8 +5,9 @@
 //! **no input makes any function in this module panic**, and none allocates.
 //! `nom` is used inside the parsers and never appears in a public signature.
 
+pub mod apdu;
+pub mod dol;
+pub mod encode;
 pub mod tag;
 pub mod tlv;
 pub mod walk;
-pub mod encode;
-pub mod apdu;

@@ -90,6 +90,15 @@ impl Tag {
         self.to_bytes()[0]
     }
 
+    /// Byte `i` (0-based) of the encoding; 0 past the end.
+    const fn byte(self, i: usize) -> u8 {
+        let len = self.len();
+        if i >= len {
+            return 0;
+        }
+        (self.0 >> (8 * (len - 1 - i))) as u8
+    }
+
     /// True when b6 of the first byte is set: the value is itself a TLV stream.
     #[must_use]
     pub const fn is_constructed(self) -> bool {
@@ -113,18 +122,17 @@ impl Tag {
     /// (ISO/IEC 8825-1 §8.1.2.4.2 c).
     #[must_use]
     pub const fn is_well_formed(self) -> bool {
-        let bytes = self.to_bytes();
         let len = self.len();
-        let multi = bytes[0] & 0x1F == 0x1F;
+        let multi = self.byte(0) & 0x1F == 0x1F;
         if len == 1 {
             return !multi;
         }
-        if !multi || bytes[1] == 0x80 {
+        if !multi || self.byte(1) == 0x80 {
             return false;
         }
         let mut i = 1;
         while i < len {
-            let more = bytes[i] & 0x80 != 0;
+            let more = self.byte(i) & 0x80 != 0;
             if more != (i + 1 < len) {
                 return false;
             }
@@ -193,10 +201,16 @@ mod tests {
         assert!(Tag::new(0x5A).is_well_formed());
         assert!(Tag::new(0x9F02).is_well_formed());
         assert!(Tag::new(0xDF8129).is_well_formed());
-        assert!(!Tag::new(0x1F).is_well_formed(), "1F alone announces more bytes");
+        assert!(
+            !Tag::new(0x1F).is_well_formed(),
+            "1F alone announces more bytes"
+        );
         assert!(!Tag::new(0x5A02).is_well_formed(), "5A is a one-byte tag");
         assert!(!Tag::new(0x9F80).is_well_formed(), "last byte has b8 set");
         assert!(!Tag::new(0x9F0281).is_well_formed(), "02 ends the tag");
-        assert!(!Tag::new(0x9F8001).is_well_formed(), "first subsequent byte 80");
+        assert!(
+            !Tag::new(0x9F8001).is_well_formed(),
+            "first subsequent byte 80"
+        );
     }
 }

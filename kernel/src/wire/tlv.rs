@@ -12,13 +12,18 @@
 //! descends into a constructed object; [`crate::wire::walk::Walk`] walks a
 //! whole tree depth first with a depth limit.
 //!
-//! Two [`Mode`]s:
-//! - [`Mode::Strict`] is EMV as written: tags of at most 3 bytes, lengths of at
-//!   most 3 bytes (`82 xx xx`), minimally encoded.
-//! - [`Mode::Lenient`] also accepts 4-byte tags, non-minimal lengths (`81 05`)
-//!   and 4-byte lengths (`83 xx xx xx`), as some cards and test tools send.
+//! Three [`Mode`]s:
+//! - [`Mode::Strict`] is EMV as written: tags of at most 3 bytes, length
+//!   fields of at most 3 bytes (`82 xx xx`). Like BER (ISO/IEC 8825-1
+//!   §8.1.3.5 note) it accepts a long-form length where the short form would
+//!   do (`81 05`): cards send it (the Kernel 2 mock traces do) and EMV does
+//!   not forbid it.
+//! - [`Mode::Canonical`] is Strict plus minimally encoded lengths: what this
+//!   project's own encoders produce, for checking them.
+//! - [`Mode::Lenient`] also accepts 4-byte tags and 4-byte length fields
+//!   (`83 xx xx xx`), as some test tools send.
 //!
-//! Both modes reject indefinite lengths (`80`), which EMV forbids, and values
+//! Every mode rejects indefinite lengths (`80`), which EMV forbids, and values
 //! that overrun their enclosing buffer.
 
 use core::fmt;
@@ -37,15 +42,17 @@ pub enum Mode {
     /// EMV Book 3 Annex B as written.
     #[default]
     Strict,
-    /// Also accept encodings found in the field that BER allows but EMV does
-    /// not use: 4-byte tags, non-minimal and 4-byte lengths.
+    /// Strict, and lengths must be minimally encoded.
+    Canonical,
+    /// Also accept encodings that BER allows but EMV does not use: 4-byte
+    /// tags and 4-byte length fields.
     Lenient,
 }
 
 impl Mode {
     const fn max_tag_len(self) -> usize {
         match self {
-            Self::Strict => MAX_TAG_LEN_STRICT,
+            Self::Strict | Self::Canonical => MAX_TAG_LEN_STRICT,
             Self::Lenient => MAX_TAG_LEN,
         }
     }
@@ -53,7 +60,7 @@ impl Mode {
     /// Total length-field bytes allowed (first byte included).
     const fn max_length_field(self) -> usize {
         match self {
-            Self::Strict => 3,
+            Self::Strict | Self::Canonical => 3,
             Self::Lenient => 4,
         }
     }
@@ -91,7 +98,7 @@ pub enum TlvErrorKind {
         /// Bytes in the length field, first byte included.
         bytes: usize,
     },
-    /// A long-form length that fits in fewer bytes (strict mode only).
+    /// A long-form length that fits in fewer bytes (canonical mode only).
     NonMinimalLength {
         /// The tag with the non-minimal length.
         tag: Tag,
@@ -132,13 +139,22 @@ impl fmt::Display for TlvErrorKind {
                 f.write_str("malformed tag: first subsequent tag byte is 80 (ISO/IEC 8825-1)")
             }
             Self::TruncatedLength { tag } => {
-                write!(f, "length of tag {tag} is cut off: input ends inside the length field")
+                write!(
+                    f,
+                    "length of tag {tag} is cut off: input ends inside the length field"
+                )
             }
             Self::IndefiniteLength { tag } => {
-                write!(f, "tag {tag} has indefinite length (80), which EMV does not allow")
+                write!(
+                    f,
+                    "tag {tag} has indefinite length (80), which EMV does not allow"
+                )
             }
             Self::LengthTooLong { tag, bytes } => {
-                write!(f, "tag {tag} has a {bytes}-byte length field, longer than allowed")
+                write!(
+                    f,
+                    "tag {tag} has a {bytes}-byte length field, longer than allowed"
+                )
             }
             Self::NonMinimalLength { tag } => {
                 write!(f, "tag {tag} has a length that is not minimally encoded")
@@ -312,7 +328,7 @@ fn parse_length(mode: Mode, tag: Tag) -> impl FnMut(&[u8]) -> IResult<&[u8], usi
             1 => length >= 0x80,
             _ => bytes.first().is_some_and(|&b| b != 0),
         };
-        if mode == Mode::Strict && !minimal {
+        if mode == Mode::Canonical && !minimal {
             return fail(start, TlvErrorKind::NonMinimalLength { tag });
         }
         Ok((rest, length))
@@ -334,6 +350,25 @@ fn parse_object(mode: Mode, input: &[u8]) -> IResult<&[u8], (Tag, &[u8]), Fail<'
         );
     };
     Ok((rest, (tag, value)))
+}
+
+/// Reads one tag and length (no value) at the start of `input`: the shape of
+/// a Data Object List entry. Returns the tag, the length and the header size,
+/// or the offset within `input` and the kind of the problem.
+pub(crate) fn read_header(
+    input: &[u8],
+    mode: Mode,
+) -> Result<(Tag, usize, usize), (usize, TlvErrorKind)> {
+    let located = |e: Fail<'_>| (input.len() - e.input.len(), e.kind);
+    let (rest, tag) = parse_tag(mode)(input).map_err(|e| match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => located(e),
+        nom::Err::Incomplete(_) => (0, TlvErrorKind::TruncatedTag),
+    })?;
+    let (rest, length) = parse_length(mode, tag)(rest).map_err(|e| match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => located(e),
+        nom::Err::Incomplete(_) => (0, TlvErrorKind::TruncatedLength { tag }),
+    })?;
+    Ok((tag, length, input.len() - rest.len()))
 }
 
 /// Decodes the first data object of `input`, after any `00` padding.
@@ -462,7 +497,10 @@ impl core::iter::FusedIterator for TlvIter<'_> {}
 mod tests {
     use super::*;
 
-    fn collect(input: &[u8], mode: Mode) -> Result<([(u32, usize, usize); 8], usize), TlvError> {
+    /// Up to 8 objects as (tag, value length, offset), and how many.
+    type Collected = ([(u32, usize, usize); 8], usize);
+
+    fn collect(input: &[u8], mode: Mode) -> Result<Collected, TlvError> {
         let mut out = [(0u32, 0usize, 0usize); 8];
         let mut n = 0;
         for item in TlvIter::new(input, mode) {
@@ -562,7 +600,9 @@ mod tests {
             collect(&[0x70, 0x82, 0x01], Mode::Strict).unwrap_err(),
             TlvError {
                 offset: 1,
-                kind: TlvErrorKind::TruncatedLength { tag: Tag::new(0x70) }
+                kind: TlvErrorKind::TruncatedLength {
+                    tag: Tag::new(0x70)
+                }
             }
         );
     }
@@ -571,16 +611,29 @@ mod tests {
     fn strict_and_lenient_differences() {
         let non_minimal = [0x5A, 0x81, 0x01, 0x42];
         assert_eq!(
-            collect(&non_minimal, Mode::Strict).unwrap_err(),
+            collect(&non_minimal, Mode::Canonical).unwrap_err(),
             TlvError {
                 offset: 1,
-                kind: TlvErrorKind::NonMinimalLength { tag: Tag::new(0x5A) }
+                kind: TlvErrorKind::NonMinimalLength {
+                    tag: Tag::new(0x5A)
+                }
             }
         );
+        assert_eq!(collect(&non_minimal, Mode::Strict).unwrap().1, 1);
         assert_eq!(collect(&non_minimal, Mode::Lenient).unwrap().1, 1);
 
-        let non_minimal_82 = [0x5A, 0x82, 0x00, 0x90];
-        assert!(collect(&non_minimal_82, Mode::Strict).is_err());
+        let mut non_minimal_82 = [0u8; 4 + 0x90];
+        non_minimal_82[..4].copy_from_slice(&[0x5A, 0x82, 0x00, 0x90]);
+        assert_eq!(
+            collect(&non_minimal_82, Mode::Canonical).unwrap_err().kind,
+            TlvErrorKind::NonMinimalLength {
+                tag: Tag::new(0x5A)
+            }
+        );
+        assert_eq!(
+            collect(&non_minimal_82, Mode::Strict).unwrap().0[0],
+            (0x5A, 0x90, 0)
+        );
 
         let four_byte_length = [0x5A, 0x83, 0x00, 0x00, 0x01, 0x42];
         assert_eq!(
@@ -610,11 +663,17 @@ mod tests {
     #[test]
     fn indefinite_and_malformed() {
         assert_eq!(
-            collect(&[0x70, 0x80, 0x00, 0x00], Mode::Lenient).unwrap_err().kind,
-            TlvErrorKind::IndefiniteLength { tag: Tag::new(0x70) }
+            collect(&[0x70, 0x80, 0x00, 0x00], Mode::Lenient)
+                .unwrap_err()
+                .kind,
+            TlvErrorKind::IndefiniteLength {
+                tag: Tag::new(0x70)
+            }
         );
         assert_eq!(
-            collect(&[0x9F, 0x80, 0x01, 0x00], Mode::Lenient).unwrap_err().kind,
+            collect(&[0x9F, 0x80, 0x01, 0x00], Mode::Lenient)
+                .unwrap_err()
+                .kind,
             TlvErrorKind::MalformedTag
         );
     }

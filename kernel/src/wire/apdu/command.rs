@@ -168,7 +168,11 @@ impl<'a> CommandApdu<'a> {
             Encoding::Short => false,
             Encoding::Extended => self.case() != Case::Case1,
         };
-        let (max_data, max_le) = if extended { (65_535, 65_536) } else { (255, 256) };
+        let (max_data, max_le) = if extended {
+            (65_535, 65_536)
+        } else {
+            (255, 256)
+        };
         if self.data.len() > max_data {
             return Err(ApduError::DataTooLong {
                 len: self.data.len(),
@@ -241,7 +245,9 @@ impl<'a> CommandApdu<'a> {
     /// reports which length encoding it used.
     pub fn parse(bytes: &'a [u8]) -> Result<(Self, Encoding), ApduError> {
         let len = bytes.len();
-        let (header, body) = bytes.split_at_checked(4).ok_or(ApduError::TooShort { len })?;
+        let (header, body) = bytes
+            .split_at_checked(4)
+            .ok_or(ApduError::TooShort { len })?;
         let &[cla, ins, p1, p2] = header else {
             return Err(ApduError::TooShort { len });
         };
@@ -313,11 +319,15 @@ mod tests {
         assert_eq!(&b[..n], &[0x00, 0x84, 0, 0, 0x08]);
 
         let aid = [0xA0, 0, 0, 0, 3, 0x10, 0x10];
-        let c4 = CommandApdu::new(0x00, 0xA4, 0x04, 0x00).with_data(&aid).with_le(256);
+        let c4 = CommandApdu::new(0x00, 0xA4, 0x04, 0x00)
+            .with_data(&aid)
+            .with_le(256);
         let (b, n) = emit(&c4, Encoding::Auto);
         assert_eq!(
             &b[..n],
-            &[0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0, 3, 0x10, 0x10, 0x00]
+            &[
+                0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0, 3, 0x10, 0x10, 0x00
+            ]
         );
         assert_eq!(c4.case(), Case::Case4);
 
@@ -333,13 +343,18 @@ mod tests {
         assert_eq!(&b[..n], &[0x00, 0xB0, 0, 0, 0, 0, 0]);
 
         let data = [0x11u8; 260];
-        let c4 = CommandApdu::new(0x00, 0xD6, 0, 0).with_data(&data).with_le(512);
+        let c4 = CommandApdu::new(0x00, 0xD6, 0, 0)
+            .with_data(&data)
+            .with_le(512);
         let (b, n) = emit(&c4, Encoding::Auto);
         assert_eq!(n, 4 + 3 + 260 + 2);
         assert_eq!(&b[4..7], &[0x00, 0x01, 0x04]);
         assert_eq!(&b[n - 2..n], &[0x02, 0x00]);
 
-        let (b, n) = emit(&CommandApdu::new(0, 0xCA, 0x9F, 0x17).with_le(4), Encoding::Extended);
+        let (b, n) = emit(
+            &CommandApdu::new(0, 0xCA, 0x9F, 0x17).with_le(4),
+            Encoding::Extended,
+        );
         assert_eq!(&b[..n], &[0, 0xCA, 0x9F, 0x17, 0, 0, 4]);
     }
 
@@ -372,7 +387,10 @@ mod tests {
     fn parse_every_case() {
         let gpo = [0x80, 0xA8, 0x00, 0x00, 0x02, 0x83, 0x00, 0x00];
         let (c, e) = CommandApdu::parse(&gpo).unwrap();
-        assert_eq!((c.ins, c.data, c.le, e), (0xA8, &[0x83, 0x00][..], Some(256), Encoding::Short));
+        assert_eq!(
+            (c.ins, c.data, c.le, e),
+            (0xA8, &[0x83, 0x00][..], Some(256), Encoding::Short)
+        );
         assert_eq!(c.case(), Case::Case4);
 
         let (c, _) = CommandApdu::parse(&[0x00, 0xB2, 0x01, 0x0C, 0x00]).unwrap();
@@ -385,7 +403,10 @@ mod tests {
         assert_eq!((c.le, e), (Some(256), Encoding::Extended));
 
         let (c, e) = CommandApdu::parse(&[0x00, 0xD6, 0, 0, 0, 0, 2, 9, 9, 0, 0]).unwrap();
-        assert_eq!((c.data, c.le, e), (&[9, 9][..], Some(65_536), Encoding::Extended));
+        assert_eq!(
+            (c.data, c.le, e),
+            (&[9, 9][..], Some(65_536), Encoding::Extended)
+        );
 
         assert_eq!(
             CommandApdu::parse(&[0x00, 0xA4]),
@@ -419,7 +440,14 @@ mod tests {
             let (b, n) = emit(&c, enc);
             let (back, used) = CommandApdu::parse(&b[..n]).unwrap();
             assert_eq!(back, c);
-            assert_eq!(used, if len == 0 && le.is_none() { Encoding::Short } else { enc });
+            assert_eq!(
+                used,
+                if len == 0 && le.is_none() {
+                    Encoding::Short
+                } else {
+                    enc
+                }
+            );
         }
     }
 }

@@ -41,8 +41,14 @@ mod tests {
     fn names() {
         assert_eq!(instruction_name(0x80, 0xA8), Some("GET PROCESSING OPTIONS"));
         assert_eq!(instruction_name(0x00, 0xA4), Some("SELECT"));
-        assert_eq!(instruction_name(0x80, 0x2A), Some("COMPUTE CRYPTOGRAPHIC CHECKSUM"));
-        assert_eq!(instruction_name(0x00, 0x2A), Some("PERFORM SECURITY OPERATION"));
+        assert_eq!(
+            instruction_name(0x80, 0x2A),
+            Some("COMPUTE CRYPTOGRAPHIC CHECKSUM")
+        );
+        assert_eq!(
+            instruction_name(0x00, 0x2A),
+            Some("PERFORM SECURITY OPERATION")
+        );
         assert_eq!(instruction_name(0x00, 0x01), None);
     }
 }

@@ -50,6 +50,9 @@ mod tests {
         let r = ResponseApdu::parse(&[0x6A, 0x82]).unwrap();
         assert!(r.data.is_empty());
         assert!(!r.is_success());
-        assert_eq!(ResponseApdu::parse(&[0x90]), Err(ApduError::TooShort { len: 1 }));
+        assert_eq!(
+            ResponseApdu::parse(&[0x90]),
+            Err(ApduError::TooShort { len: 1 })
+        );
     }
 }

@@ -116,7 +116,11 @@ impl StatusWord {
     #[must_use]
     pub const fn bytes_available(self) -> Option<usize> {
         if self.sw1() == 0x61 {
-            Some(if self.sw2() == 0 { 256 } else { self.sw2() as usize })
+            Some(if self.sw2() == 0 {
+                256
+            } else {
+                self.sw2() as usize
+            })
         } else {
             None
         }
@@ -127,7 +131,11 @@ impl StatusWord {
     #[must_use]
     pub const fn correct_le(self) -> Option<usize> {
         if self.sw1() == 0x6C {
-            Some(if self.sw2() == 0 { 256 } else { self.sw2() as usize })
+            Some(if self.sw2() == 0 {
+                256
+            } else {
+                self.sw2() as usize
+            })
         } else {
             None
         }
@@ -196,7 +204,9 @@ impl StatusWord {
             _ => match self.sw1() {
                 0x61 => "Response bytes still available (GET RESPONSE)",
                 0x62 => "Warning: state of non-volatile memory unchanged",
-                0x63 if self.sw2() & 0xF0 == 0xC0 => "Verification failed: counter gives tries left",
+                0x63 if self.sw2() & 0xF0 == 0xC0 => {
+                    "Verification failed: counter gives tries left"
+                }
                 0x63 => "Warning: state of non-volatile memory changed",
                 0x64 => "Execution error: state of non-volatile memory unchanged",
                 0x65 => "Execution error: state of non-volatile memory changed",
@@ -280,7 +290,13 @@ mod tests {
             "6C10: Wrong Le field: resend with the exact length (Le = 16)"
         );
         assert_eq!(format!("{:?}", StatusWord::new(0x9000)), "StatusWord(9000)");
-        assert_eq!(StatusWord::from_bytes(0x69, 0x85), StatusWord::CONDITIONS_NOT_SATISFIED);
-        assert_eq!(StatusWord::CONDITIONS_NOT_SATISFIED.to_bytes(), [0x69, 0x85]);
+        assert_eq!(
+            StatusWord::from_bytes(0x69, 0x85),
+            StatusWord::CONDITIONS_NOT_SATISFIED
+        );
+        assert_eq!(
+            StatusWord::CONDITIONS_NOT_SATISFIED.to_bytes(),
+            [0x69, 0x85]
+        );
     }
 }

@@ -1,0 +1,6 @@
+//! Library side of the `emv` command-line tool: input parsing and the
+//! renderers behind `emv decode`, kept out of `main.rs` so tests can call them
+//! in-process.
+
+pub mod decode;
+pub mod hexinput;
