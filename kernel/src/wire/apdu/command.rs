@@ -282,6 +282,11 @@ impl<'a> CommandApdu<'a> {
                 }
             }
             [lc, rest @ ..] => {
+                // A short Lc is 1..=255; `00` here would announce an
+                // extended APDU, whose shape this body does not have.
+                if *lc == 0 {
+                    return Err(ApduError::ZeroLc { offset: 4 });
+                }
                 let lc = usize::from(*lc);
                 match rest.len().checked_sub(lc) {
                     Some(0) => Ok((base.with_data(rest), Encoding::Short)),
@@ -418,6 +423,12 @@ mod tests {
         );
         assert_eq!(
             CommandApdu::parse(&[0x00, 0xA4, 0, 0, 0, 0, 0, 1]),
+            Err(ApduError::ZeroLc { offset: 4 })
+        );
+        // Found by the fuzz seed replay: `00 xx` is neither a short case 4
+        // (Lc 0 is not allowed) nor an extended case 2 (needs 3 bytes).
+        assert_eq!(
+            CommandApdu::parse(&[0x70, 0x18, 0x8E, 0x0C, 0x00, 0x00]),
             Err(ApduError::ZeroLc { offset: 4 })
         );
     }
