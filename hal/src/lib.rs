@@ -17,5 +17,6 @@
 )]
 
 pub mod atr;
+pub mod channel;
 #[doc(hidden)]
 pub mod fuzzing;

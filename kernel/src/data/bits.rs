@@ -289,7 +289,7 @@ const fn bit_number(mask: u8) -> u8 {
 /// implementation. A flag or field followed by `[M]` is unconfirmed
 /// (`confirmed: false`).
 ///
-/// ```ignore
+/// ```text
 /// bit_view! {
 ///     /// Doc of the type.
 ///     pub struct Tsi([u8; 2]);
