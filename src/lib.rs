@@ -2,5 +2,6 @@
 //! renderers behind `emv decode`, kept out of `main.rs` so tests can call them
 //! in-process.
 
+pub mod card_cmd;
 pub mod decode;
 pub mod hexinput;

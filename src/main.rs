@@ -20,6 +20,26 @@ struct Cli {
 enum Command {
     /// Decode hex: a TLV stream (default), an R-APDU, a C-APDU, a DOL or an ATR.
     Decode(DecodeArgs),
+    /// Simulated cards described by profiles.
+    #[command(subcommand)]
+    Card(CardCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CardCommand {
+    /// List the built-in card profiles.
+    Profiles,
+    /// Serve a simulated card to a real pcscd through vsmartcard's vpcd driver.
+    Serve {
+        /// A built-in profile name (see `emv card profiles`) or a profile `.toml` file.
+        profile: String,
+        /// TCP port vpcd listens on.
+        #[arg(long, default_value_t = 35963)]
+        reader_port: u16,
+        /// Answer To Reset to send instead of the profile's (hex).
+        #[arg(long)]
+        atr: Option<String>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -122,6 +142,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Decode(args) => run_decode(args),
+        Command::Card(CardCommand::Profiles) => emv::card_cmd::profiles().map_err(DecodeError::new),
+        Command::Card(CardCommand::Serve {
+            profile,
+            reader_port,
+            atr,
+        }) => atr
+            .as_deref()
+            .map(parse_hex)
+            .transpose()
+            .map_err(|e| DecodeError::new(format!("--atr: {e}")))
+            .and_then(|atr| {
+                emv::card_cmd::serve(profile, *reader_port, atr).map_err(DecodeError::new)
+            }),
     };
     match result {
         Ok(text) => {

@@ -1,7 +1,12 @@
 //! Replays the committed ATR fuzz seeds (`fuzz/seeds/atr`), and every prefix
 //! of each, through the entry point the cargo-fuzz target uses.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 

@@ -2,7 +2,12 @@
 //! same entry points the cargo-fuzz targets use, so a regression on any of
 //! them fails an ordinary `cargo test` on stable.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 

@@ -8,3 +8,12 @@
 //!   behind the `emv-hal` `CardChannel`.
 
 pub mod card;
+pub mod engine;
+pub mod profile;
+pub mod vpcd;
+
+pub mod faults;
+pub mod issuer;
+pub mod pki;
+pub mod replay;
+pub mod trace;
