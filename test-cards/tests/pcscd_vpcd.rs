@@ -180,11 +180,11 @@ fn free_vpcd_slot(ctx: &Context) -> Option<(CString, u16)> {
 }
 
 /// Serves the card until stopped; after a removal, waits for a reinsert request.
-fn serve(
-    mut server: VpcdServer<TestCard>,
+fn serve<C: Card>(
+    mut server: VpcdServer<C>,
     stop: &AtomicBool,
     reinsert: &Receiver<()>,
-) -> Result<TestCard, VpcdError> {
+) -> Result<C, VpcdError> {
     loop {
         match server.run(stop)? {
             RunEnd::Stopped | RunEnd::PeerClosed => return Ok(server.into_card()),
@@ -235,8 +235,14 @@ fn with_sw(data: &[u8]) -> Vec<u8> {
     [data, &[0x90, 0x00]].concat()
 }
 
+/// The vpcd slots are shared: one test at a time.
+static SLOTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn simulated_card_through_pcscd_and_vpcd() {
+    let _slots = SLOTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let ctx = match Context::establish(Scope::User) {
         Ok(ctx) => ctx,
         Err(pcsc::Error::NoService) => {
@@ -347,4 +353,79 @@ fn simulated_card_through_pcscd_and_vpcd() {
         .expect("server thread did not stop")
         .unwrap_or_else(|e| panic!("server: {e}"));
     assert_eq!(card.challenges, challenges);
+}
+
+/// The EMV card engine behind the real pcscd answers exactly as the same
+/// card does in process: SELECT, GPO, every record of the AFL, INTERNAL
+/// AUTHENTICATE and GENERATE AC, byte for byte (the card is seeded, so its
+/// random numbers and signatures repeat).
+#[test]
+fn emv_card_engine_through_pcscd_matches_in_process() {
+    use emv_test_cards::engine::EmvCard;
+    let _slots = SLOTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let ctx = match Context::establish(Scope::User) {
+        Ok(ctx) => ctx,
+        Err(pcsc::Error::NoService) => {
+            skip_or_fail("pcscd is not running (pcsc::Error::NoService)");
+            return;
+        }
+        Err(e) => panic!("Context::establish: {e:?}"),
+    };
+    let Some((reader, port)) = free_vpcd_slot(&ctx) else {
+        return;
+    };
+    let served = EmvCard::from_profile("visa-cvn18-dda").unwrap();
+    let atr = served.atr();
+    let server = VpcdServer::connect(served, ("127.0.0.1", port)).unwrap_or_else(|e| panic!("{e}"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let _stop_guard = StopOnDrop(Arc::clone(&stop));
+    let (_reinsert_tx, reinsert_rx) = mpsc::channel();
+    let thread_stop = Arc::clone(&stop);
+    let handle = thread::spawn(move || serve(server, &thread_stop, &reinsert_rx));
+
+    let state = wait_for_card(&ctx, &reader, true);
+    assert_eq!(hex(state.atr()), hex(&atr));
+    let card = ctx
+        .connect(&reader, ShareMode::Shared, Protocols::ANY)
+        .unwrap_or_else(|e| panic!("connect {reader:?}: {e:?}"));
+
+    let mut local = EmvCard::from_profile("visa-cvn18-dda").unwrap();
+    local.power_on();
+    let mut both = |command: &[u8]| -> Vec<u8> {
+        let expected = match local.transmit(command) {
+            emv_test_cards::card::Reply::Response(r) => r,
+            other => panic!("{other:?}"),
+        };
+        exchange(&card, command, &expected);
+        expected
+    };
+    let select = both(&[
+        0x00, 0xA4, 0x04, 0x00, 0x07, 0xF0, 0x00, 0x00, 0x09, 0x99, 0x10, 0x10, 0x00,
+    ]);
+    assert_eq!(select[select.len() - 2..], [0x90, 0x00]);
+    let gpo = both(&[0x80, 0xA8, 0x00, 0x00, 0x02, 0x83, 0x00, 0x00]);
+    // Format 2: 77 L 82 02 AIP 94 L AFL 90 00.
+    let afl_at = gpo.windows(1).position(|w| w == [0x94]).unwrap();
+    let afl = gpo[afl_at + 2..afl_at + 2 + usize::from(gpo[afl_at + 1])].to_vec();
+    let mut records = 0;
+    for entry in afl.chunks(4) {
+        for rec in entry[1]..=entry[2] {
+            let r = both(&[0x00, 0xB2, rec, entry[0] | 0x04, 0x00]);
+            assert_eq!(r[r.len() - 2..], [0x90, 0x00]);
+            records += 1;
+        }
+    }
+    assert!(records >= 3);
+    let ia = both(&[0x00, 0x88, 0x00, 0x00, 0x04, 0xDE, 0xAD, 0xBE, 0xEF, 0x00]);
+    assert_eq!(ia[0], 0x80, "DDA signature");
+    let mut genac = vec![0x80, 0xAE, 0x80, 0x00, 29];
+    genac.extend_from_slice(&[0; 29]);
+    genac.push(0x00);
+    let ac = both(&genac);
+    assert_eq!(ac[0], 0x77);
+    drop(card);
+    stop.store(true, Ordering::Relaxed);
+    handle.join().unwrap().unwrap();
 }

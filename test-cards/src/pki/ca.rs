@@ -65,7 +65,8 @@ impl TestCa {
 
     /// One of the shipped test CAs under [`PROJECT_RID`] (see the module
     /// documentation for the table). The first call per index generates the
-    /// key (seconds for 1984 bits in a debug build); later calls hit the cache.
+    /// key (typically 0.1–0.6 s for 1984 bits, more with exponent 3); later
+    /// calls hit the cache.
     ///
     /// # Errors
     /// [`PkiError::UnknownTestCa`] for an index not in the table.

@@ -18,7 +18,7 @@
 //! exponent; the ICC certificate hash adds the static data to be
 //! authenticated (the ODA records, plus the AIP when `9F4A` lists `82`).
 //!
-//! **[M]** The ICC PIN encipherment certificate uses the ICC certificate
+//! **\[M\]** The ICC PIN encipherment certificate uses the ICC certificate
 //! layout (format `04`), and its hash is taken *without* static data to be
 //! authenticated. Both are from general knowledge of Book 2 §7.1, not from a
 //! consulted text: confirm before relying on it in a normative deck.
@@ -215,7 +215,7 @@ pub fn issue_icc_certificate(
 
 /// Issues an ICC PIN encipherment public key certificate (tags `9F2D`,
 /// `9F2F`, `9F2E`): the ICC certificate layout, hash without static data
-/// (**[M]**, see the module documentation).
+/// (**\[M\]**, see the module documentation).
 ///
 /// # Errors
 /// As [`issue_icc_certificate`].
@@ -324,7 +324,7 @@ pub fn verify_icc_certificate(
 }
 
 /// Verifies an ICC PIN encipherment public key certificate (hash without
-/// static data, **[M]**).
+/// static data, **\[M\]**).
 ///
 /// # Errors
 /// The first check that fails, as a [`PkiError`].

@@ -22,7 +22,7 @@
 //!   transaction data hash code (Tables 18, 19, 22): [`certificate`],
 //!   [`signing`].
 //! - Book 2 Annex A2.1: RSA and the ISO/IEC 9796-2 digital signature scheme
-//!   with message recovery (header `6A`, trailer `BC`, SHA-1): [`recover`].
+//!   with message recovery (header `6A`, trailer `BC`, SHA-1): [`mod@recover`].
 //! - Book 2 Annex B2: key sizes (moduli of whole bytes, at most 1984 bits)
 //!   and public exponents (3 and 2¹⁶ + 1): [`keys`].
 //! - Book 2 §11.2: the CA public key check sum: [`capk`].
@@ -37,7 +37,7 @@
 //!   verification of every certificate type.
 //! - [`signing`]: SSAD (tag `93`), SDAD for DDA and CDA (tag `9F4B`), the
 //!   CDA transaction data hash code, and their verification.
-//! - [`recover`]: the raw RSA recovery and the `6A … BC` framing.
+//! - [`mod@recover`]: the raw RSA recovery and the `6A … BC` framing.
 //!
 //! The verification functions here are the card side's own check, used by
 //! tests and the simulated issuer; the kernel has its own `no_std`

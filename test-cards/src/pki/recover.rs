@@ -46,7 +46,8 @@ pub(crate) const OVERHEAD: usize = 1 + HASH_LEN + 1;
 /// # Errors
 /// [`PkiError::SignatureLength`], [`PkiError::SignatureOutOfRange`],
 /// [`PkiError::BadTrailer`], [`PkiError::BadHeader`].
-pub fn recover(public_key: &RsaPublicKey, signed: &[u8]) -> Result<Vec<u8>, PkiError> {
+pub fn recover(public_key: &impl AsRef<RsaPublicKey>, signed: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let public_key = public_key.as_ref();
     let expected = public_key.modulus_len();
     if signed.len() != expected {
         return Err(PkiError::SignatureLength {

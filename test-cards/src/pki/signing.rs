@@ -22,7 +22,7 @@
 //! The transaction data hash code is SHA-1 over the PDOL data of GET
 //! PROCESSING OPTIONS, the CDOL1 data of the first GENERATE AC and the TLV
 //! objects of the GENERATE AC response template other than the SDAD (`9F4B`),
-//! in their order. **[M]** For the second GENERATE AC the CDOL2 data follows
+//! in their order. **\[M\]** For the second GENERATE AC the CDOL2 data follows
 //! the CDOL1 data ([`transaction_data_hash_code_second`]); confirm against the
 //! licensed Book 2 §6.6.1 text.
 
@@ -214,7 +214,7 @@ pub fn transaction_data_hash_code(
 
 /// The CDA transaction data hash code for the second GENERATE AC: as
 /// [`transaction_data_hash_code`] with the CDOL2 data after the CDOL1 data
-/// (**[M]**, see the module documentation).
+/// (**\[M\]**, see the module documentation).
 ///
 /// # Errors
 /// [`PkiError::MalformedTlv`] when `response_tlvs` is not a TLV stream.
