@@ -629,6 +629,80 @@ fn issuer_scripts_with_secure_messaging() {
             .1,
         0x6283
     );
+    // Blocked: never approves offline, but can go online...
+    assert_eq!(
+        t.send(commands::get_processing_options(&[0x83, 0x00])).1,
+        0x9000
+    );
+    assert_eq!(
+        format1(&t.genac(0x40, &hex(CDOL_DATA_VISA)).0).0,
+        0x00,
+        "AAC while blocked"
+    );
+    t.ch.card_mut().power_on();
+    t.send(commands::select(&hex("F0000009991010"), Occurrence::First));
+    t.send(commands::get_processing_options(&[0x83, 0x00]));
+    let (r, _) = t.genac(0x80, &hex(CDOL_DATA_VISA));
+    let (cid, atc, arqc, _) = format1(&r);
+    assert_eq!(cid, 0x80);
+    // ...where the issuer unblocks it; the 2nd GENERATE AC of this
+    // transaction still declines, the next transaction works.
+    assert_eq!(
+        t.raw(&script(&t, [0x84, 0x18, 0, 0], &[], (arqc, atc))).1,
+        0x9000
+    );
+    t.ch.card_mut().power_on();
+    t.start("F0000009991010");
+
+    // PIN CHANGE: the new PIN block enciphered under the SMC session key.
+    let mut t = Terminal::new("baseline");
+    let (arqc, atc) = online(&mut t);
+    let block = {
+        let crypto = &t.ch.card().apps()[0].crypto;
+        let k = crypto.keys();
+        let smc = emv_test_cards::issuer::IccKeys {
+            ac: k.smc.clone(),
+            smi: k.smc.clone(),
+            smc: k.smc.clone(),
+        };
+        let key = crypto.cvn().script_mac_key(&smc, atc, &arqc);
+        key.encrypt_block(&hex("244321FFFFFFFFFF").try_into().unwrap())
+    };
+    assert_eq!(
+        t.raw(&script(&t, [0x84, 0x24, 0x00, 0x02], &block, (arqc, atc)))
+            .1,
+        0x9000
+    );
+    assert_eq!(
+        t.send(commands::verify(
+            PinFormat::Plaintext,
+            &hex("241234FFFFFFFFFF")
+        ))
+        .1,
+        0x63C2,
+        "old PIN"
+    );
+    assert_eq!(
+        t.send(commands::verify(
+            PinFormat::Plaintext,
+            &hex("244321FFFFFFFFFF")
+        ))
+        .1,
+        0x9000,
+        "new PIN"
+    );
+    // A garbage block is refused.
+    let (arqc, atc) = online(&mut t);
+    assert_eq!(
+        t.raw(&script(
+            &t,
+            [0x84, 0x24, 0x00, 0x02],
+            &[0u8; 8],
+            (arqc, atc)
+        ))
+        .1,
+        0x6A80
+    );
 
     // A bad MAC: 6988, and the CVR says script failed.
     let mut t = Terminal::new("baseline");

@@ -311,12 +311,14 @@ impl EmvCard {
             return sw(status::FILE_NOT_FOUND);
         };
         let fci = app.fci.clone();
-        if app.blocked {
-            // Book 1 §12.3.2: a blocked application answers 6283 with its FCI
-            // and cannot be used.
+        let blocked = app.blocked;
+        self.session.selected = Selected::App(i);
+        if blocked {
+            // Book 1 §12.3.2: a blocked application answers 6283 with its FCI;
+            // a payment terminal drops it, but an issuer's terminal may go on
+            // to reach it with APPLICATION UNBLOCK (it never approves).
             return respond(fci, status::SELECTED_FILE_INVALIDATED);
         }
-        self.session.selected = Selected::App(i);
         respond(fci, status::OK)
     }
 

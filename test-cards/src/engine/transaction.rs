@@ -168,11 +168,16 @@ impl EmvCard {
         let Some(app) = self.apps.get(i) else {
             return AAC;
         };
-        if requested == AAC || app.blocked {
+        if requested == AAC {
             return AAC;
         }
         if requested == ARQC {
+            // Online: the issuer decides (and may unblock a blocked
+            // application with a script).
             return ARQC;
+        }
+        if app.blocked {
+            return AAC;
         }
         let r = &app.risk;
         let go_online = (r.new_card_goes_online && r.last_online_atc == 0)
