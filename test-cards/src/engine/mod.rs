@@ -239,6 +239,12 @@ impl EmvCard {
         &self.apps
     }
 
+    /// The applications, mutably: personalisation changes between
+    /// transactions (tests and benches reset counters this way).
+    pub fn apps_mut(&mut self) -> &mut [App] {
+        &mut self.apps
+    }
+
     /// The PIN state.
     pub fn pin(&self) -> &PinState {
         &self.pin
