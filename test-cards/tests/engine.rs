@@ -23,7 +23,8 @@ use emv_test_cards::engine::EmvCard;
 use emv_test_cards::issuer::{AcInput, ArpcInput, SessionContext};
 use emv_test_cards::pki::TestCa;
 use emv_test_cards::pki::certificate::{
-    IccCertificate, IssuerCertificate, verify_icc_certificate, verify_issuer_certificate,
+    IccCertificate, IssuerCertificate, RecoveredIccCertificate, RecoveredIssuerCertificate,
+    verify_icc_certificate, verify_issuer_certificate,
 };
 use emv_test_cards::pki::signing::{
     verify_dynamic_data_cda, verify_dynamic_data_dda, verify_static_data,
@@ -115,6 +116,34 @@ impl Terminal {
         static_data
     }
 
+    /// Recovers the issuer certificate with the project test CA named by `8F`.
+    fn issuer_certificate(&self) -> RecoveredIssuerCertificate {
+        let ca = TestCa::shipped(self.get(0x8F)[0]).unwrap();
+        let remainder = self.data.get(&Tag::new(0x92)).cloned().unwrap_or_default();
+        let cert = IssuerCertificate {
+            certificate: self.get(0x90),
+            remainder,
+            exponent: self.get(0x9F32),
+        };
+        verify_issuer_certificate(ca.key(), &cert).unwrap()
+    }
+
+    /// Recovers the whole chain down to the ICC certificate.
+    fn icc_certificate(&self, static_data: &[u8]) -> RecoveredIccCertificate {
+        let issuer = self.issuer_certificate();
+        let remainder = self
+            .data
+            .get(&Tag::new(0x9F48))
+            .cloned()
+            .unwrap_or_default();
+        let cert = IccCertificate {
+            certificate: self.get(0x9F46),
+            remainder,
+            exponent: self.get(0x9F47),
+        };
+        verify_icc_certificate(&issuer.public_key, &cert, static_data).unwrap()
+    }
+
     fn genac(&mut self, p1: u8, data: &[u8]) -> (Vec<u8>, u16) {
         self.send(commands::generate_ac(p1, data))
     }
@@ -153,16 +182,7 @@ fn baseline_sda_offline_approval_with_pin() {
     let mut t = Terminal::new("baseline");
     let static_data = t.start("F0000009991010");
     // SDA: issuer certificate from test CA 01, signed static data.
-    let ca = TestCa::shipped(t.get(0x8F)[0]).unwrap();
-    let issuer = verify_issuer_certificate(
-        ca.key(),
-        &IssuerCertificate {
-            certificate: t.get(0x90),
-            remainder: t.data.get(&Tag::new(0x92)).cloned().unwrap_or_default(),
-            exponent: t.get(0x9F32),
-        },
-    )
-    .unwrap();
+    let issuer = t.issuer_certificate();
     let issuer_key = issuer.public_key.clone();
     assert_eq!(
         verify_static_data(&issuer_key, &t.get(0x93), &static_data).unwrap(),
@@ -373,26 +393,7 @@ fn tearing_between_generate_acs_is_remembered() {
 fn dda_card_internal_authenticate() {
     let mut t = Terminal::new("visa-cvn18-dda");
     let static_data = t.start("F0000009991010");
-    let ca = TestCa::shipped(t.get(0x8F)[0]).unwrap();
-    let issuer = verify_issuer_certificate(
-        ca.key(),
-        &IssuerCertificate {
-            certificate: t.get(0x90),
-            remainder: t.data.get(&Tag::new(0x92)).cloned().unwrap_or_default(),
-            exponent: t.get(0x9F32),
-        },
-    )
-    .unwrap();
-    let icc = verify_icc_certificate(
-        &issuer.public_key.clone(),
-        &IccCertificate {
-            certificate: t.get(0x9F46),
-            remainder: t.data.get(&Tag::new(0x9F48)).cloned().unwrap_or_default(),
-            exponent: t.get(0x9F47),
-        },
-        &static_data,
-    )
-    .unwrap();
+    let icc = t.icc_certificate(&static_data);
     assert!(icc.matches_pan(&t.get(0x5A)));
     assert_eq!(t.get(0x9F49), hex("9F3704"));
     let un = hex("DEADBEEF");
@@ -417,26 +418,7 @@ fn cda_card_signs_the_cryptogram() {
     let mut static_data = static_data_records.clone();
     static_data.extend_from_slice(&t.get(0x82)); // 9F4A = 82: AIP signed too
     assert_eq!(t.get(0x9F4A), vec![0x82]);
-    let ca = TestCa::shipped(t.get(0x8F)[0]).unwrap();
-    let issuer = verify_issuer_certificate(
-        ca.key(),
-        &IssuerCertificate {
-            certificate: t.get(0x90),
-            remainder: t.data.get(&Tag::new(0x92)).cloned().unwrap_or_default(),
-            exponent: t.get(0x9F32),
-        },
-    )
-    .unwrap();
-    let icc = verify_icc_certificate(
-        &issuer.public_key.clone(),
-        &IccCertificate {
-            certificate: t.get(0x9F46),
-            remainder: t.data.get(&Tag::new(0x9F48)).cloned().unwrap_or_default(),
-            exponent: t.get(0x9F47),
-        },
-        &static_data,
-    )
-    .unwrap();
+    let icc = t.icc_certificate(&static_data);
     // CDOL1: amounts, country, TVR, currency, date, type, UN, 9F35, 9F45, 9F4C, 9F34.
     let cdol = hex(
         "000000002500 000000000000 0840 0000000000 0840 261128 00 CAFEBABE 22 0000 0000000000000000 1F0302",

@@ -23,9 +23,7 @@ use crate::data::bits::{BitPos, BitView, Field, named_mask};
 use crate::data::cid::{Cid, ReasonCode};
 use crate::data::ctq::Ctq;
 use crate::data::cvm::{CvRule, CvmList, CvmResults};
-use crate::data::iad::{
-    CcdCvr, Iad, IadFormat, MChipSessionKey, MastercardCvr, VisaCvr, VisaFormat2Cvr,
-};
+use crate::data::iad::{CvrView, Iad, IadFormat, MChipSessionKey};
 use crate::data::terminal_capabilities::TerminalCapabilities;
 use crate::data::terminal_type::TerminalType;
 use crate::data::tsi::Tsi;
@@ -301,55 +299,18 @@ fn explain_iad<W: Write>(value: &[u8], out: &mut W) -> fmt::Result {
         write_hex(cvr, out)?;
         out.write_char('\n')?;
     }
+    const FIRST: &str = "first GENERATE AC";
     if let Some(cvr) = iad.visa_cvr() {
-        writeln!(out, "CVR first GENERATE AC: {}", cvr.first_generate_ac())?;
-        writeln!(
-            out,
-            "CVR second GENERATE AC: {}",
-            cvr.second_generate_ac().name()
-        )?;
-        let skip = [VisaCvr::FIRST_GENERATE_AC, VisaCvr::SECOND_GENERATE_AC];
-        write_bits::<VisaCvr, W>(cvr.as_bytes(), "CVR ", &skip, out)?;
+        write_cvr(&cvr, FIRST, "", out)?;
     }
     if let Some(cvr) = iad.visa_format2_cvr() {
-        writeln!(
-            out,
-            "CVR first GENERATE AC or GPO: {} [M]",
-            cvr.first_generate_ac()
-        )?;
-        writeln!(
-            out,
-            "CVR second GENERATE AC: {} [M]",
-            cvr.second_generate_ac().name()
-        )?;
-        let skip = [
-            VisaFormat2Cvr::FIRST_GENERATE_AC,
-            VisaFormat2Cvr::SECOND_GENERATE_AC,
-        ];
-        write_bits::<VisaFormat2Cvr, W>(cvr.as_bytes(), "CVR ", &skip, out)?;
+        write_cvr(&cvr, "first GENERATE AC or GPO", " [M]", out)?;
     }
     if let Some(cvr) = iad.mastercard_cvr() {
-        writeln!(out, "CVR first GENERATE AC: {}", cvr.first_generate_ac())?;
-        writeln!(
-            out,
-            "CVR second GENERATE AC: {}",
-            cvr.second_generate_ac().name()
-        )?;
-        let skip = [
-            MastercardCvr::FIRST_GENERATE_AC,
-            MastercardCvr::SECOND_GENERATE_AC,
-        ];
-        write_bits::<MastercardCvr, W>(cvr.as_bytes(), "CVR ", &skip, out)?;
+        write_cvr(&cvr, FIRST, "", out)?;
     }
     if let Some(cvr) = iad.ccd_cvr() {
-        writeln!(out, "CVR first GENERATE AC: {}", cvr.first_generate_ac())?;
-        writeln!(
-            out,
-            "CVR second GENERATE AC: {}",
-            cvr.second_generate_ac().name()
-        )?;
-        let skip = [CcdCvr::FIRST_GENERATE_AC, CcdCvr::SECOND_GENERATE_AC];
-        write_bits::<CcdCvr, W>(cvr.as_bytes(), "CVR ", &skip, out)?;
+        write_cvr(&cvr, FIRST, "", out)?;
     }
     if let Some(dac) = iad.mchip_dac_idn() {
         out.write_str("DAC/ICC dynamic number: ")?;
@@ -366,6 +327,20 @@ fn explain_iad<W: Write>(value: &[u8], out: &mut W) -> fmt::Result {
         write_hex(rest, out)?;
         out.write_char('\n')?;
     }
+    Ok(())
+}
+
+/// The CVR's cryptogram types, then its other bits. `first` names where the
+/// first cryptogram came from; `mark` follows the cryptogram lines (" [M]"
+/// for an unconfirmed layout).
+fn write_cvr<V: CvrView, W: Write>(cvr: &V, first: &str, mark: &str, out: &mut W) -> fmt::Result {
+    writeln!(out, "CVR {first}: {}{mark}", cvr.first_generate_ac())?;
+    writeln!(
+        out,
+        "CVR second GENERATE AC: {}{mark}",
+        cvr.second_generate_ac().name()
+    )?;
+    write_bits::<V, W>(cvr.as_bytes(), "CVR ", &[V::FIRST_AC, V::SECOND_AC], out)?;
     Ok(())
 }
 

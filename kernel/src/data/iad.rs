@@ -29,7 +29,7 @@
 //! Advance-only bits are marked **\[M\]** on their constants and shown with an
 //! `[M]` suffix by the `explain` module.
 
-use crate::data::bits::bit_view;
+use crate::data::bits::{BitView, Field, bit_view};
 use crate::data::cid::CryptogramType;
 use crate::wire::tag::Tag;
 
@@ -178,19 +178,32 @@ bit_view! {
     }
 }
 
-impl VisaCvr {
+/// What every CVR layout has: the cryptogram types returned by the first
+/// and the second GENERATE AC, coded AAC `00`, TC `01`, ARQC `10` (second:
+/// `10` = not requested).
+pub trait CvrView: BitView {
+    /// The field holding the first GENERATE AC's cryptogram type.
+    const FIRST_AC: Field<Self>;
+    /// The field holding the second GENERATE AC's cryptogram type.
+    const SECOND_AC: Field<Self>;
+
     /// The cryptogram type the first GENERATE AC (or the GPO, contactless)
     /// returned.
     #[must_use]
-    pub fn first_generate_ac(&self) -> CryptogramType {
-        CryptogramType::from_code(self.field(Self::FIRST_GENERATE_AC))
+    fn first_generate_ac(&self) -> CryptogramType {
+        CryptogramType::from_code(Self::FIRST_AC.value_in(self.as_bytes()))
     }
 
     /// What the second GENERATE AC returned, or that it was not requested.
     #[must_use]
-    pub fn second_generate_ac(&self) -> SecondAcType {
-        SecondAcType::from_code(self.field(Self::SECOND_GENERATE_AC))
+    fn second_generate_ac(&self) -> SecondAcType {
+        SecondAcType::from_code(Self::SECOND_AC.value_in(self.as_bytes()))
     }
+}
+
+impl CvrView for VisaCvr {
+    const FIRST_AC: Field<Self> = Self::FIRST_GENERATE_AC;
+    const SECOND_AC: Field<Self> = Self::SECOND_GENERATE_AC;
 }
 
 bit_view! {
@@ -241,18 +254,9 @@ bit_view! {
     }
 }
 
-impl VisaFormat2Cvr {
-    /// The cryptogram type the first GENERATE AC or GPO returned. **\[M\]**
-    #[must_use]
-    pub fn first_generate_ac(&self) -> CryptogramType {
-        CryptogramType::from_code(self.field(Self::FIRST_GENERATE_AC))
-    }
-
-    /// What the second GENERATE AC returned. **\[M\]**
-    #[must_use]
-    pub fn second_generate_ac(&self) -> SecondAcType {
-        SecondAcType::from_code(self.field(Self::SECOND_GENERATE_AC))
-    }
+impl CvrView for VisaFormat2Cvr {
+    const FIRST_AC: Field<Self> = Self::FIRST_GENERATE_AC;
+    const SECOND_AC: Field<Self> = Self::SECOND_GENERATE_AC;
 }
 
 bit_view! {
@@ -340,19 +344,12 @@ bit_view! {
     }
 }
 
+impl CvrView for MastercardCvr {
+    const FIRST_AC: Field<Self> = Self::FIRST_GENERATE_AC;
+    const SECOND_AC: Field<Self> = Self::SECOND_GENERATE_AC;
+}
+
 impl MastercardCvr {
-    /// The cryptogram type the first GENERATE AC returned.
-    #[must_use]
-    pub fn first_generate_ac(&self) -> CryptogramType {
-        CryptogramType::from_code(self.field(Self::FIRST_GENERATE_AC))
-    }
-
-    /// What the second GENERATE AC returned, or that it was not requested.
-    #[must_use]
-    pub fn second_generate_ac(&self) -> SecondAcType {
-        SecondAcType::from_code(self.field(Self::SECOND_GENERATE_AC))
-    }
-
     /// Right nibble of the PIN Try Counter.
     #[must_use]
     pub fn pin_try_counter_nibble(&self) -> u8 {
@@ -408,18 +405,9 @@ bit_view! {
     }
 }
 
-impl CcdCvr {
-    /// The cryptogram type the first GENERATE AC returned.
-    #[must_use]
-    pub fn first_generate_ac(&self) -> CryptogramType {
-        CryptogramType::from_code(self.field(Self::FIRST_GENERATE_AC))
-    }
-
-    /// What the second GENERATE AC returned, or that it was not requested.
-    #[must_use]
-    pub fn second_generate_ac(&self) -> SecondAcType {
-        SecondAcType::from_code(self.field(Self::SECOND_GENERATE_AC))
-    }
+impl CvrView for CcdCvr {
+    const FIRST_AC: Field<Self> = Self::FIRST_GENERATE_AC;
+    const SECOND_AC: Field<Self> = Self::SECOND_GENERATE_AC;
 }
 
 /// An Issuer Application Data value with its detected layout.
