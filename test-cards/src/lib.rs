@@ -13,6 +13,7 @@ pub mod profile;
 pub mod vpcd;
 
 pub mod faults;
+pub mod host;
 pub mod issuer;
 pub mod pki;
 pub mod replay;

@@ -32,6 +32,11 @@ use sha2::{Digest, Sha256};
 pub use app::{App, RiskState};
 
 use self::tlv::{respond, sw, template, tlv};
+
+/// Encodes one data object (for host-side helpers that build TLV).
+pub fn tlv_bytes(tag: u32, value: &[u8]) -> Vec<u8> {
+    tlv(tag, value)
+}
 use crate::card::{Card, Reply};
 use crate::profile::load::{Loaded, ProfileError, load};
 
