@@ -35,6 +35,7 @@ extern crate std;
 pub mod data;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod selection;
 pub mod wire;
 
 pub use wire::tag::Tag;
