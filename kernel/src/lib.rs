@@ -32,10 +32,14 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod contact;
+pub mod crypto;
 pub mod data;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod oda;
 pub mod selection;
+pub mod store;
 pub mod wire;
 
 pub use wire::tag::Tag;
