@@ -5,3 +5,4 @@
 pub mod card_cmd;
 pub mod decode;
 pub mod hexinput;
+pub mod transact_cmd;

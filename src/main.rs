@@ -23,6 +23,88 @@ enum Command {
     /// Simulated cards described by profiles.
     #[command(subcommand)]
     Card(CardCommand),
+    /// Run one contact transaction against a simulated card.
+    Transact(TransactArgs),
+}
+
+/// `emv transact` arguments. Exit codes: 0 approved, 3 declined,
+/// 4 not accepted or terminated, 2 bad arguments or files.
+#[derive(Args, Debug)]
+struct TransactArgs {
+    /// Amount, e.g. 10.00.
+    #[arg(long)]
+    amount: String,
+    /// Other amount (cashback), e.g. 0.00.
+    #[arg(long, default_value = "0.00")]
+    other: String,
+    /// Card profile: a built-in name (`emv card profiles`) or a `.toml` file.
+    #[arg(long, default_value = "baseline")]
+    card: String,
+    /// Transaction type.
+    #[arg(long = "type", value_enum, default_value = "purchase")]
+    tx_type: emv::transact_cmd::TxType,
+    /// Terminal configuration file (default: the built-in configuration).
+    #[arg(long)]
+    config: Option<String>,
+    /// PIN to enter when the card asks for one.
+    #[arg(long, default_value = "1234", conflicts_with = "pin_bypass")]
+    pin: String,
+    /// Bypass PIN entry.
+    #[arg(long)]
+    pin_bypass: bool,
+    /// Online host behaviour.
+    #[arg(long, value_enum, default_value = "issuer")]
+    online: emv::transact_cmd::OnlineMode,
+    /// Unpredictable number (4 bytes hex).
+    #[arg(long, default_value = "11223344")]
+    un: String,
+    /// Transaction date YYMMDD.
+    #[arg(long, default_value = "261128")]
+    date: String,
+    /// Transaction time HHMMSS.
+    #[arg(long, default_value = "120000")]
+    time: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Show the PAN unmasked.
+    #[arg(long)]
+    show_pan: bool,
+}
+
+fn fixed<const N: usize>(name: &str, text: &str) -> Result<[u8; N], DecodeError> {
+    parse_hex(text)
+        .map_err(|e| DecodeError::new(format!("--{name}: {e}")))?
+        .try_into()
+        .map_err(|_| {
+            DecodeError::new(format!(
+                "--{name}: expected {N} bytes ({} hex digits)",
+                2 * N
+            ))
+        })
+}
+
+fn run_transact(a: &TransactArgs) -> Result<(String, u8), DecodeError> {
+    let args = emv::transact_cmd::Args {
+        card: a.card.clone(),
+        amount: emv::transact_cmd::parse_amount(&a.amount).map_err(DecodeError::new)?,
+        other: emv::transact_cmd::parse_amount(&a.other).map_err(DecodeError::new)?,
+        tx_type: a.tx_type,
+        config: a.config.clone(),
+        pin: (!a.pin_bypass).then(|| a.pin.clone()),
+        online: a.online,
+        un: fixed("un", &a.un)?,
+        date: fixed("date", &a.date)?,
+        time: fixed("time", &a.time)?,
+        json: a.json,
+        show_pan: a.show_pan,
+    };
+    if let Some(p) = &args.pin
+        && (!(4..=12).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(DecodeError::new("--pin: 4 to 12 digits"));
+    }
+    emv::transact_cmd::transact(&args).map_err(DecodeError::new)
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,8 +223,11 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Decode(args) => run_decode(args),
-        Command::Card(CardCommand::Profiles) => emv::card_cmd::profiles().map_err(DecodeError::new),
+        Command::Transact(args) => run_transact(args),
+        Command::Decode(args) => run_decode(args).map(|t| (t, 0)),
+        Command::Card(CardCommand::Profiles) => emv::card_cmd::profiles()
+            .map(|t| (t, 0))
+            .map_err(DecodeError::new),
         Command::Card(CardCommand::Serve {
             profile,
             reader_port,
@@ -154,13 +239,14 @@ fn main() -> ExitCode {
             .map_err(|e| DecodeError::new(format!("--atr: {e}")))
             .and_then(|atr| {
                 emv::card_cmd::serve(profile, *reader_port, atr).map_err(DecodeError::new)
-            }),
+            })
+            .map(|t| (t, 0)),
     };
     match result {
-        Ok(text) => {
+        Ok((text, code)) => {
             let mut out = io::stdout().lock();
             match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
+                Ok(()) => ExitCode::from(code),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("emv: error: writing output: {e}");

@@ -11,5 +11,6 @@
 //!   file, line and field. Format: `docs/terminal-config.md`.
 
 pub mod config;
+pub mod driver;
 
 pub use config::{ConfigError, ConfigErrorKind, TerminalConfig};

@@ -19,6 +19,7 @@
 
 pub mod cvm;
 pub mod date;
+pub mod machine;
 pub mod restrictions;
 pub mod status;
 pub mod taa;

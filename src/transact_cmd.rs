@@ -1,0 +1,305 @@
+//! `emv transact`: one contact transaction of the kernel against a
+//! simulated card (built-in profile or file), with the built-in or a given
+//! terminal configuration and the issuer host simulator.
+//!
+//! Exit codes: 0 approved (offline or online), 3 declined, 4 not accepted,
+//! card blocked or terminated, 2 bad arguments or files.
+
+use std::fmt::Write as _;
+
+use emv_kernel::Tag;
+use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
+use emv_kernel::data::explain::explain;
+use emv_kernel::selection::candidate::Candidate;
+use emv_terminal::config::TerminalConfig;
+use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
+use emv_test_cards::card::SimChannel;
+use emv_test_cards::engine::EmvCard;
+use emv_test_cards::host::{IssuerHost, Policy};
+use emv_test_cards::profile::load::load;
+use serde_json::json;
+
+/// How the online host behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnlineMode {
+    /// The issuer host verifies the ARQC and approves a valid one.
+    Approve,
+    /// The issuer host verifies the ARQC and declines.
+    Decline,
+    /// No host: unable to go online.
+    Unable,
+    /// Same as approve: the issuer host simulator decides.
+    Issuer,
+}
+
+/// Transaction type names (tag 9C).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TxType {
+    /// Goods and services (00).
+    Purchase,
+    /// Cash (01).
+    Cash,
+    /// Purchase with cashback (09).
+    Cashback,
+    /// Refund (20).
+    Refund,
+}
+
+/// Arguments of `emv transact`.
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// Card profile (built-in name or file).
+    pub card: String,
+    /// Amount in minor units.
+    pub amount: u64,
+    /// Other amount in minor units.
+    pub other: u64,
+    /// Type.
+    pub tx_type: TxType,
+    /// Terminal configuration file, or the built-in default.
+    pub config: Option<String>,
+    /// PIN digits, or `None` for bypass.
+    pub pin: Option<String>,
+    /// Online host behaviour.
+    pub online: OnlineMode,
+    /// Unpredictable number.
+    pub un: [u8; 4],
+    /// Date YYMMDD BCD.
+    pub date: [u8; 3],
+    /// Time HHMMSS BCD.
+    pub time: [u8; 3],
+    /// JSON output.
+    pub json: bool,
+    /// Do not mask the PAN.
+    pub show_pan: bool,
+}
+
+/// Parses "12.34" (or "12") into minor units with two decimals.
+pub fn parse_amount(text: &str) -> Result<u64, String> {
+    let (units, cents) = text.split_once('.').unwrap_or((text, ""));
+    if units.is_empty()
+        || !units.bytes().all(|b| b.is_ascii_digit())
+        || cents.len() > 2
+        || !cents.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!(
+            "amount {text:?}: expected digits with up to two decimals, e.g. 10.00"
+        ));
+    }
+    let cents = format!("{cents:0<2}");
+    let value: u64 = format!("{units}{cents}")
+        .parse()
+        .map_err(|_| format!("amount {text:?} is too large"))?;
+    if value > 999_999_999_999 {
+        return Err(format!("amount {text:?} does not fit 12 digits"));
+    }
+    Ok(value)
+}
+
+struct Person<'a> {
+    pin: Option<&'a str>,
+}
+
+impl Cardholder for Person<'_> {
+    fn choose(&mut self, _: &[Candidate]) -> usize {
+        0
+    }
+    fn confirm(&mut self, _: &Candidate) -> bool {
+        true
+    }
+    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
+        match (kind, self.pin) {
+            (_, None) => PinEntry::Bypassed,
+            (PinKind::Online, Some(_)) => PinEntry::OnlineCaptured,
+            (_, Some(p)) => {
+                let mut digits = [0u8; 12];
+                for (d, c) in digits.iter_mut().zip(p.bytes()) {
+                    *d = c.wrapping_sub(b'0');
+                }
+                PinEntry::Digits {
+                    digits,
+                    len: p.len().min(12) as u8,
+                }
+            }
+        }
+    }
+}
+
+struct Issuer(Option<IssuerHost>);
+
+impl Host for Issuer {
+    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
+        match self.0.as_ref().map(|h| h.authorise(request)) {
+            Some(Ok(r)) => HostAnswer::Response {
+                arc: r.arc,
+                issuer_authentication_data: r.issuer_authentication_data,
+                scripts: r.scripts.concat(),
+            },
+            // A request the host cannot read is declined without ARPC.
+            Some(Err(_)) => HostAnswer::Response {
+                arc: *b"05",
+                issuer_authentication_data: Vec::new(),
+                scripts: Vec::new(),
+            },
+            None => HostAnswer::Unable,
+        }
+    }
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::ApprovedOffline | Outcome::ApprovedUnableOnline => "approved",
+        Outcome::DeclinedOffline | Outcome::DeclinedUnableOnline => "declined",
+        Outcome::OnlineApproved => "online_approved",
+        Outcome::OnlineDeclined => "online_declined",
+        Outcome::NotAccepted | Outcome::CardBlocked => "not_accepted",
+        Outcome::Terminated(_) => "terminated",
+    }
+}
+
+/// The exit code for an outcome (see the module documentation).
+pub fn exit_code(o: Outcome) -> u8 {
+    match outcome_name(o) {
+        "approved" | "online_approved" => 0,
+        "declined" | "online_declined" => 3,
+        _ => 4,
+    }
+}
+
+/// Masks the PAN (and its appearance in Track 2) in hex text: keeps the
+/// first six and last four digits.
+fn masker(report: &Report, show: bool) -> impl Fn(&str) -> String {
+    let pan = report
+        .data
+        .iter()
+        .find(|(t, _)| t.raw() == 0x5A)
+        .map(|(_, v)| hex::encode_upper(v).trim_end_matches('F').to_string())
+        .filter(|p| p.len() > 10 && !show);
+    move |text: &str| match &pan {
+        Some(p) => {
+            let masked = format!(
+                "{}{}{}",
+                &p[..6],
+                "*".repeat(p.len() - 10),
+                &p[p.len() - 4..]
+            );
+            text.replace(p.as_str(), &masked)
+        }
+        None => text.to_string(),
+    }
+}
+
+/// Runs the transaction; returns the text to print and the exit code.
+pub fn transact(args: &Args) -> Result<(String, u8), String> {
+    let config = match &args.config {
+        Some(path) => TerminalConfig::load(path),
+        None => TerminalConfig::builtin_default(),
+    }
+    .map_err(|e| e.to_string())?;
+    let loaded = load(&args.card).map_err(|e| e.to_string())?;
+    let card = EmvCard::build(&loaded).map_err(|e| e.to_string())?;
+    let mut host = IssuerHost::from_profile(&loaded).map_err(|e| e.to_string())?;
+    host.policy = if args.online == OnlineMode::Decline {
+        Policy::Decline
+    } else {
+        Policy::Approve
+    };
+    let mut issuer = Issuer((args.online != OnlineMode::Unable).then_some(host));
+    let input = TransactionInput {
+        amount: args.amount,
+        amount_other: args.other,
+        transaction_type: match args.tx_type {
+            TxType::Purchase => 0x00,
+            TxType::Cash => 0x01,
+            TxType::Cashback => 0x09,
+            TxType::Refund => 0x20,
+        },
+        date: args.date,
+        time: args.time,
+        unpredictable_number: args.un,
+        random_number: 50,
+        sequence_counter: 1,
+    };
+    let mut channel = SimChannel::new(card);
+    let mut person = Person {
+        pin: args.pin.as_deref(),
+    };
+    let report =
+        run(&config, input, &mut channel, &mut person, &mut issuer).map_err(|e| e.to_string())?;
+    let mask = masker(&report, args.show_pan);
+    let code = exit_code(report.outcome);
+    let h = |b: &[u8]| hex::encode_upper(b);
+    if args.json {
+        let v = json!({
+            "outcome": outcome_name(report.outcome),
+            "aid": h(&report.aid),
+            "tvr": h(&report.tvr),
+            "tsi": h(&report.tsi),
+            "cvm_results": h(&report.cvm_results),
+            "cid": report.cid.map(|c| format!("{c:02X}")),
+            "cryptogram": report.cryptogram.as_deref().map(h),
+            "authorization_request": report.authorisation_request.as_deref().map(|r| mask(&h(r))),
+            "apdus": report.apdus.iter().map(|(c, r)| json!({"c": mask(&h(c)), "r": mask(&h(r))})).collect::<Vec<_>>(),
+            "trail": report.trail,
+        });
+        return Ok((
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()),
+            code,
+        ));
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "card: {} ({})",
+        loaded.profile.name, loaded.profile.description
+    );
+    let _ = writeln!(
+        out,
+        "amount: {}.{:02}",
+        args.amount / 100,
+        args.amount % 100
+    );
+    for (c, r) in &report.apdus {
+        let name = emv_kernel::wire::apdu::ins::instruction_name(
+            c.first().copied().unwrap_or(0),
+            c.get(1).copied().unwrap_or(0),
+        )
+        .unwrap_or("?");
+        let _ = writeln!(out, "> {:<32} {}", name, mask(&h(c)));
+        let _ = writeln!(out, "< {}", mask(&h(r)));
+    }
+    for (label, tag, bytes) in [
+        ("TVR", 0x95u32, report.tvr.to_vec()),
+        ("TSI", 0x9B, report.tsi.to_vec()),
+        ("CVM Results", 0x9F34, report.cvm_results.to_vec()),
+    ] {
+        let _ = writeln!(out, "{label}: {}", h(&bytes));
+        let mut lines = String::new();
+        if explain(Tag::new(tag), &bytes, &mut lines).unwrap_or(false) {
+            for l in lines.lines() {
+                let _ = writeln!(out, "    - {l}");
+            }
+        }
+    }
+    if let Some(c) = report.cryptogram.as_deref() {
+        let _ = writeln!(
+            out,
+            "cryptogram: {} (CID {:02X})",
+            h(c),
+            report.cid.unwrap_or(0)
+        );
+    }
+    if !report.trail.is_empty() {
+        let _ = writeln!(out, "decision trail:");
+        for t in &report.trail {
+            let _ = writeln!(out, "    {t}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "outcome: {} ({:?})",
+        outcome_name(report.outcome),
+        report.outcome
+    );
+    Ok((out, code))
+}

@@ -1,0 +1,106 @@
+//! `emv transact` end to end: the binary, its outputs and exit codes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::process::{Command, Output};
+
+fn emv(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_emv"))
+        .args(args)
+        .output()
+        .expect("emv runs")
+}
+
+#[test]
+fn default_card_approves_offline() {
+    let out = emv(&["transact", "--amount", "10.00"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("outcome: approved (ApprovedOffline)"),
+        "{text}"
+    );
+    assert!(text.contains("GENERATE APPLICATION CRYPTOGRAM"), "{text}");
+    assert!(text.contains("- byte 1 bit 2: SDA selected"), "{text}");
+    // The PAN is masked unless asked.
+    assert!(text.contains("499999******0015"), "{text}");
+    assert!(!text.contains("4999990000000015"), "{text}");
+    let shown =
+        String::from_utf8(emv(&["transact", "--amount", "10.00", "--show-pan"]).stdout).unwrap();
+    assert!(shown.contains("4999990000000015"));
+}
+
+#[test]
+fn json_for_every_shipped_card() {
+    for (card, amount, expected) in [
+        ("baseline", "100.00", "online_approved"),
+        ("visa-cvn18-dda", "10.00", "approved"),
+        ("mc-cda", "100.00", "online_approved"),
+        ("pse-three-apps", "10.00", "online_approved"), // debit app: no ODA → TAC online
+        // Expired: TAC online matches "expired application"; the issuer
+        // simulator does not check expiry, so it approves.
+        ("expired", "10.00", "online_approved"),
+        ("unknown-ca", "10.00", "online_approved"),
+        ("blocked-pin", "10.00", "online_approved"),
+        ("visa-cvn10-sda", "10.00", "approved"),
+    ] {
+        let out = emv(&["transact", "--card", card, "--amount", amount, "--json"]);
+        let v: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{card}: {e}"));
+        assert_eq!(v["outcome"], expected, "{card}: {v:#}");
+        for key in [
+            "aid",
+            "tvr",
+            "tsi",
+            "cvm_results",
+            "cid",
+            "cryptogram",
+            "apdus",
+            "trail",
+        ] {
+            assert!(v.get(key).is_some(), "{card}: {key}");
+        }
+        assert_eq!(v["tvr"].as_str().unwrap().len(), 10);
+        let code = out.status.code().unwrap();
+        assert_eq!(
+            code,
+            if expected.contains("approved") { 0 } else { 3 },
+            "{card}"
+        );
+    }
+}
+
+#[test]
+fn declines_and_errors_have_their_exit_codes() {
+    assert_eq!(
+        emv(&["transact", "--amount", "100.00", "--online", "decline"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let out = emv(&[
+        "transact", "--amount", "100.00", "--online", "unable", "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "declined");
+    for bad in [
+        ["--amount", "1x", "--card", "baseline"],
+        ["--amount", "1.00", "--card", "nope"],
+        ["--amount", "1.00", "--un", "12"],
+    ] {
+        let mut args = vec!["transact"];
+        args.extend(bad);
+        let out = emv(&args);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).lines().count(),
+            1,
+            "{bad:?}"
+        );
+    }
+}
