@@ -220,7 +220,21 @@ pub fn run<C: CardChannel>(
             velocity_checking: a.velocity,
         })
         .collect();
-    let exception: Vec<Vec<u8>> = Vec::new();
+    // The exception file's PANs in the card's `5A` encoding (cn, padded
+    // with F). PSN-specific entries apply to any PSN here [M: the kernel
+    // compares 5A only].
+    let exception: Vec<Vec<u8>> = config
+        .exception_file
+        .entries
+        .iter()
+        .filter_map(|e| {
+            let mut digits = e.pan.digits().to_string();
+            if digits.len() % 2 == 1 {
+                digits.push('F');
+            }
+            hex::decode(digits).ok()
+        })
+        .collect();
     let exception_refs: Vec<&[u8]> = exception.iter().map(Vec::as_slice).collect();
     let params = TerminalParams {
         terminal_type: config.terminal.terminal_type,

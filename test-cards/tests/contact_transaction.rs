@@ -203,3 +203,29 @@ fn wrong_pin_then_declined_by_issuer() {
         show(&r)
     );
 }
+
+#[test]
+fn exception_file_hit_goes_online() {
+    let config = TerminalConfig::load_str(
+        "shop.toml",
+        "extends = \"default\"\n[exception_file]\npans = [\"4999990000000015\"]\n",
+        None,
+    )
+    .unwrap();
+    let loaded = load_builtin("baseline").unwrap();
+    let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
+    let mut host = Issuer(Some(IssuerHost::from_profile(&loaded).unwrap()));
+    let r = run(
+        &config,
+        input(1000),
+        &mut ch,
+        &mut Person {
+            pin: Some("1234"),
+            choice: 0,
+        },
+        &mut host,
+    )
+    .unwrap();
+    assert_ne!(r.tvr[0] & 0x10, 0, "card on exception file: {}", show(&r));
+    assert_ne!(r.outcome, Outcome::ApprovedOffline, "{}", show(&r));
+}
