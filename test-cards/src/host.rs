@@ -15,10 +15,8 @@ use emv_kernel::wire::walk::{MAX_DEPTH, Walk};
 
 use crate::issuer::{
     AcInput, ArpcInput, ArpcMethod, Cvn, IccKeys, IssuerMasterKeys, KeyDerivation, SessionContext,
-    TdesKey,
 };
 use crate::profile::load::{Loaded, ProfileError};
-use crate::profile::schema::{CvnName, Derivation};
 
 /// What the host decides when the ARQC is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,18 +88,6 @@ pub struct IssuerHost {
     pub scripts: Vec<ScriptCommand>,
 }
 
-fn cvn_of(name: CvnName) -> Cvn {
-    match name {
-        CvnName::Visa10 => Cvn::Visa10,
-        CvnName::Visa18 => Cvn::Visa18,
-        CvnName::Visa22 => Cvn::Visa22,
-        CvnName::Mc16 => Cvn::Mastercard16,
-        CvnName::Mc17 => Cvn::Mastercard17,
-        CvnName::Mc20 => Cvn::Mastercard20,
-        CvnName::Mc21 => Cvn::Mastercard21,
-    }
-}
-
 /// Fixed-size value of `tag` in the request.
 fn get<const N: usize>(
     objects: &[Tlv<'_>],
@@ -120,23 +106,15 @@ impl IssuerHost {
     pub fn from_profile(loaded: &Loaded) -> Result<Self, ProfileError> {
         let mut issued = Vec::new();
         for (name, app) in &loaded.profile.app {
-            let key = |field: &str, hex: &str| {
-                TdesKey::from_hex(hex)
-                    .map_err(|e| loaded.error(&["app", name, "crypto", field], e.to_string()))
-            };
             issued.push(Issued {
                 aid: hex::decode(&app.aid)
                     .map_err(|e| loaded.error(&["app", name, "aid"], e.to_string()))?,
-                cvn: cvn_of(app.crypto.cvn),
-                imks: IssuerMasterKeys {
-                    ac: key("imk_ac", &app.crypto.imk_ac)?,
-                    smi: key("imk_smi", &app.crypto.imk_smi)?,
-                    smc: key("imk_smc", &app.crypto.imk_smc)?,
-                },
-                derivation: match app.crypto.derivation {
-                    Derivation::A => KeyDerivation::OptionA,
-                    Derivation::B => KeyDerivation::OptionB,
-                },
+                cvn: app.crypto.cvn.into(),
+                imks: app
+                    .crypto
+                    .master_keys()
+                    .map_err(|(field, e)| loaded.error(&["app", name, "crypto", field], e))?,
+                derivation: app.crypto.derivation.into(),
             });
         }
         Ok(Self {

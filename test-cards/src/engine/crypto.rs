@@ -8,11 +8,9 @@ use std::collections::BTreeMap;
 
 use emv_kernel::Tag;
 
-use crate::issuer::{
-    AcInput, Cvn, IccKeys, IssuerMasterKeys, KeyDerivation, SessionContext, TdesKey,
-};
+use crate::issuer::{AcInput, Cvn, IccKeys, SessionContext};
 use crate::profile::load::{Loaded, ProfileError};
-use crate::profile::schema::{CryptoSettings, CvnName, Derivation};
+use crate::profile::schema::CryptoSettings;
 
 /// The scheme family, which decides the CVR and IAD layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,34 +49,17 @@ impl AppCrypto {
         pan_digits: &str,
         psn: u8,
     ) -> Result<Self, ProfileError> {
-        let key = |name: &str, hex: &str| {
-            TdesKey::from_hex(hex)
-                .map_err(|e| loaded.error(&["app", app, "crypto", name], e.to_string()))
-        };
-        let imks = IssuerMasterKeys {
-            ac: key("imk_ac", &settings.imk_ac)?,
-            smi: key("imk_smi", &settings.imk_smi)?,
-            smc: key("imk_smc", &settings.imk_smc)?,
-        };
-        let option = match settings.derivation {
-            Derivation::A => KeyDerivation::OptionA,
-            Derivation::B => KeyDerivation::OptionB,
-        };
-        let keys = IccKeys::derive(&imks, pan_digits, psn, option).map_err(|e| {
-            loaded.error(
-                &["app", app, "records"],
-                format!("deriving the card keys from the PAN: {e}"),
-            )
-        })?;
-        let cvn = match settings.cvn {
-            CvnName::Visa10 => Cvn::Visa10,
-            CvnName::Visa18 => Cvn::Visa18,
-            CvnName::Visa22 => Cvn::Visa22,
-            CvnName::Mc16 => Cvn::Mastercard16,
-            CvnName::Mc17 => Cvn::Mastercard17,
-            CvnName::Mc20 => Cvn::Mastercard20,
-            CvnName::Mc21 => Cvn::Mastercard21,
-        };
+        let imks = settings
+            .master_keys()
+            .map_err(|(field, e)| loaded.error(&["app", app, "crypto", field], e))?;
+        let keys =
+            IccKeys::derive(&imks, pan_digits, psn, settings.derivation.into()).map_err(|e| {
+                loaded.error(
+                    &["app", app, "records"],
+                    format!("deriving the card keys from the PAN: {e}"),
+                )
+            })?;
+        let cvn = Cvn::from(settings.cvn);
         Ok(Self {
             cvn,
             keys,

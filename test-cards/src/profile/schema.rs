@@ -123,6 +123,29 @@ pub enum Derivation {
     B,
 }
 
+impl From<CvnName> for crate::issuer::Cvn {
+    fn from(name: CvnName) -> Self {
+        match name {
+            CvnName::Visa10 => Self::Visa10,
+            CvnName::Visa18 => Self::Visa18,
+            CvnName::Visa22 => Self::Visa22,
+            CvnName::Mc16 => Self::Mastercard16,
+            CvnName::Mc17 => Self::Mastercard17,
+            CvnName::Mc20 => Self::Mastercard20,
+            CvnName::Mc21 => Self::Mastercard21,
+        }
+    }
+}
+
+impl From<Derivation> for crate::issuer::KeyDerivation {
+    fn from(d: Derivation) -> Self {
+        match d {
+            Derivation::A => Self::OptionA,
+            Derivation::B => Self::OptionB,
+        }
+    }
+}
+
 /// The application's issuer cryptography.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -141,6 +164,20 @@ pub struct CryptoSettings {
     /// Derivation key index in the IAD.
     #[serde(default)]
     pub dki: Option<u8>,
+}
+
+impl CryptoSettings {
+    /// The issuer master keys; on a bad key, the field name and the error.
+    pub fn master_keys(&self) -> Result<crate::issuer::IssuerMasterKeys, (&'static str, String)> {
+        let key = |field: &'static str, hex: &str| {
+            crate::issuer::TdesKey::from_hex(hex).map_err(|e| (field, e.to_string()))
+        };
+        Ok(crate::issuer::IssuerMasterKeys {
+            ac: key("imk_ac", &self.imk_ac)?,
+            smi: key("imk_smi", &self.imk_smi)?,
+            smc: key("imk_smc", &self.imk_smc)?,
+        })
+    }
 }
 
 /// Offline data authentication method the card supports.
