@@ -288,6 +288,15 @@ enum State {
     Done,
 }
 
+/// Why a DOL could not be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DolProblem {
+    /// Neither the card nor the terminal has one.
+    Missing,
+    /// It does not parse, or its data does not fit.
+    Malformed,
+}
+
 /// Where the transaction is in the pure (no card exchange) phases.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
@@ -315,8 +324,6 @@ pub struct Transaction<'a, P: CryptoProvider, S: CapkStore> {
     events: [Option<Event>; 4],
     aid_index: usize,
     aip: Aip,
-    afl: [u8; 64],
-    afl_len: usize,
     static_data: [u8; MAX_STATIC_DATA],
     static_len: usize,
     static_overflow: bool,
@@ -388,8 +395,6 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             events: [None; 4],
             aid_index: 0,
             aip: Aip::default(),
-            afl: [0; 64],
-            afl_len: 0,
             static_data: [0; MAX_STATIC_DATA],
             static_len: 0,
             static_overflow: false,
@@ -755,58 +760,38 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             Ok(Some((t, rest))) if rest.iter().all(|&b| b == 0) => Some(t),
             _ => None,
         };
-        let (aip, afl): ([u8; 2], &[u8]) = match parsed {
+        // Format 1: 80 [AIP ‖ AFL]; format 2: 77 {82 AIP, 94 AFL, …}.
+        match parsed {
             Some(t) if t.tag().raw() == 0x80 => {
                 let v = t.value();
-                match (v.get(..2), v.get(2..)) {
-                    (Some(&[a, b]), Some(afl)) if !afl.is_empty() && afl.len() % 4 == 0 => {
-                        ([a, b], afl)
-                    }
-                    _ => {
-                        self.end(Outcome::Terminated(Termination::CardError));
-                        return;
-                    }
+                let (Some(aip), Some(afl)) = (v.get(..2), v.get(2..)) else {
+                    self.end(Outcome::Terminated(Termination::CardError));
+                    return;
+                };
+                let stored = self.store.insert_card(Tag::new(0x82), aip).is_ok()
+                    && self.store.insert_card(Tag::new(0x94), afl).is_ok();
+                if !stored {
+                    self.end(Outcome::Terminated(Termination::CardData));
+                    return;
                 }
             }
             Some(t) if t.tag().raw() == 0x77 => {
                 if self.store_template(t.value()).is_err() {
                     return;
                 }
-                match (
-                    self.store.get(Tag::new(0x82)),
-                    self.store.get(Tag::new(0x94)),
-                ) {
-                    (Some(&[a, b]), Some(_)) => {
-                        let afl = self.store.get(Tag::new(0x94)).unwrap_or_default();
-                        let mut copy = [0u8; 64];
-                        let n = afl.len().min(64);
-                        if let (Some(d), Some(s)) = (copy.get_mut(..n), afl.get(..n)) {
-                            d.copy_from_slice(s);
-                        }
-                        self.afl = copy;
-                        self.afl_len = n;
-                        self.aip = Aip::new([a, b]);
-                        return self.start_records();
-                    }
-                    _ => {
-                        self.end(Outcome::Terminated(Termination::CardData));
-                        return;
-                    }
-                }
             }
             _ => {
                 self.end(Outcome::Terminated(Termination::CardError));
                 return;
             }
-        };
-        let _ = self.store.insert_card(Tag::new(0x82), &aip);
-        let _ = self.store.insert_card(Tag::new(0x94), afl);
-        let n = afl.len().min(64);
-        if let (Some(d), Some(s)) = (self.afl.get_mut(..n), afl.get(..n)) {
-            d.copy_from_slice(s);
         }
-        self.afl_len = n;
-        self.aip = Aip::new(aip);
+        match self.store.get(Tag::new(0x82)) {
+            Some(&[a, b]) => self.aip = Aip::new([a, b]),
+            _ => {
+                self.end(Outcome::Terminated(Termination::CardData));
+                return;
+            }
+        }
         self.start_records();
     }
 
@@ -837,14 +822,19 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     /// Entry `index` of the AFL (validated when the records start).
     fn afl_entry(&self, index: usize) -> Option<crate::data::afl::AflEntry> {
-        Afl::parse(self.afl.get(..self.afl_len).unwrap_or_default())
+        Afl::parse(self.store.get(Tag::new(0x94))?)
             .ok()?
             .entries()
             .nth(index)
     }
 
     fn start_records(&mut self) {
-        if Afl::parse(self.afl.get(..self.afl_len).unwrap_or_default()).is_err() {
+        // AFL present and valid (Book 3 §10.2), else terminate.
+        let valid = self
+            .store
+            .get(Tag::new(0x94))
+            .is_some_and(|afl| Afl::parse(afl).is_ok());
+        if !valid {
             self.end(Outcome::Terminated(Termination::CardData));
             return;
         }
@@ -1012,50 +1002,20 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             }
             Ok(()) if method == OdaMethod::Dda => {
                 // INTERNAL AUTHENTICATE with the card's DDOL or the default.
-                let ddol_owned: [u8; 32] = {
-                    let src = self
-                        .store
-                        .get(Tag::new(0x9F49))
-                        .or_else(|| self.aid_params().map(|p| p.default_ddol))
-                        .unwrap_or_default();
-                    let mut b = [0u8; 32];
-                    for (d, s) in b.iter_mut().zip(src) {
-                        *d = *s;
-                    }
-                    b
-                };
-                let ddol_len = self
-                    .store
-                    .get(Tag::new(0x9F49))
-                    .or_else(|| self.aid_params().map(|p| p.default_ddol))
-                    .map_or(0, |d| d.len().min(32));
-                if ddol_len == 0 {
-                    self.tvr.set(Tvr::ICC_DATA_MISSING);
-                    self.tvr.set(Tvr::DDA_FAILED);
-                    self.tsi.set(Tsi::ODA_PERFORMED);
-                    self.step = Step::AfterOda;
-                    return;
-                }
                 let mut data = [0u8; 64];
-                match dol::build(
-                    ddol_owned.get(..ddol_len).unwrap_or_default(),
-                    &self.store,
-                    &mut data,
-                ) {
-                    Ok(n) => {
+                match self.dol_data(0x9F49, |p| p.default_ddol, &mut data) {
+                    Ok((n, _)) => {
                         self.queue(commands::internal_authenticate(
                             data.get(..n).unwrap_or_default(),
                         ));
-                        self.cdol1_data = [0; 128];
-                        if let Some(d) = self.cdol1_data.get_mut(..n) {
-                            // Keep the DDOL data for the signature check.
-                            d.copy_from_slice(data.get(..n).unwrap_or_default());
-                        }
-                        self.cdol1_len = n;
                         self.state = State::InternalAuthenticate;
                     }
-                    Err(_) => {
+                    Err(problem) => {
+                        if problem == DolProblem::Missing {
+                            self.tvr.set(Tvr::ICC_DATA_MISSING);
+                        }
                         self.tvr.set(Tvr::DDA_FAILED);
+                        self.tsi.set(Tsi::ODA_PERFORMED);
                         self.step = Step::AfterOda;
                     }
                 }
@@ -1119,8 +1079,12 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             }
             _ => None,
         };
-        let ddol_data = self.cdol1_data;
-        let ddol = ddol_data.get(..self.cdol1_len).unwrap_or_default();
+        // The DDOL data the command carried: the store has not changed since.
+        let mut ddol_data = [0u8; 64];
+        let ddol_len = self
+            .dol_data(0x9F49, |p| p.default_ddol, &mut ddol_data)
+            .map_or(0, |(n, _)| n);
+        let ddol = ddol_data.get(..ddol_len).unwrap_or_default();
         let ok = match (sdad, self.icc_key) {
             (Some(sdad), Some(key)) => {
                 match verify_dda(self.crypto, key.public_key(&self.icc_modulus), sdad, ddol) {
@@ -1138,7 +1102,6 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         if !ok {
             self.tvr.set(Tvr::DDA_FAILED);
         }
-        self.cdol1_len = 0;
         self.step = Step::AfterOda;
         self.state = State::Cvm;
     }
@@ -1480,34 +1443,41 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.send_genac(false, decision.cryptogram);
     }
 
+    /// Builds the related data of the card's DOL `tag`, or of the AID's
+    /// default DOL (`default`) when the card has none. Returns the length
+    /// and whether the default was used.
+    fn dol_data(
+        &self,
+        tag: u32,
+        default: fn(&AidParams<'a>) -> &'a [u8],
+        out: &mut [u8],
+    ) -> Result<(usize, bool), DolProblem> {
+        let card = self.store.get(Tag::new(tag));
+        let default_used = card.is_none();
+        let list = card
+            .or_else(|| self.aid_params().map(|p| default(&p)))
+            .filter(|l| !l.is_empty())
+            .ok_or(DolProblem::Missing)?;
+        let n = dol::build(list, &self.store, out).map_err(|_| DolProblem::Malformed)?;
+        Ok((n, default_used))
+    }
+
     fn tdol_hash(&mut self, cdol: &[u8]) {
         // TC Hash Value (98) when the CDOL asks for it (Book 3 §10.8).
         if !dol::entries(cdol).flatten().any(|e| e.tag.raw() == 0x98) {
             return;
         }
-        let tdol: [u8; 64] = {
-            let src = self
-                .store
-                .get(Tag::new(0x97))
-                .or_else(|| self.aid_params().map(|p| p.default_tdol))
-                .unwrap_or_default();
-            let mut b = [0u8; 64];
-            for (d, s) in b.iter_mut().zip(src) {
-                *d = *s;
-            }
-            b
-        };
-        let len = self
-            .store
-            .get(Tag::new(0x97))
-            .or_else(|| self.aid_params().map(|p| p.default_tdol))
-            .map_or(0, |t| t.len().min(64));
-        if !self.store.contains(Tag::new(0x97)) && len > 0 {
-            self.tvr.set(Tvr::DEFAULT_TDOL_USED);
-        }
         let mut data = [0u8; 128];
-        let n =
-            dol::build(tdol.get(..len).unwrap_or_default(), &self.store, &mut data).unwrap_or(0);
+        let n = match self.dol_data(0x97, |p| p.default_tdol, &mut data) {
+            Ok((n, default_used)) => {
+                if default_used {
+                    self.tvr.set(Tvr::DEFAULT_TDOL_USED);
+                }
+                n
+            }
+            // No TDOL at all: the hash of empty data (Book 3 §10.8) [M].
+            Err(_) => 0,
+        };
         let hash = self.crypto.sha1(&[data.get(..n).unwrap_or_default()]);
         self.set(0x98, &hash);
     }
