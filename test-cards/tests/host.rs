@@ -31,9 +31,6 @@ const CDOL1: &str = "000000001000 000000000000 0840 0000000000 0840 261128 00 11
 struct Online {
     card: EmvCard,
     host: IssuerHost,
-    /// Data of the 1st GENERATE AC response, by tag.
-    arqc: [u8; 8],
-    atc: [u8; 2],
     request: Vec<u8>,
 }
 
@@ -96,8 +93,6 @@ fn go_online(profile: &str, aid: &str, pan: &str, aip: &str, cdol1: &str) -> Onl
     Online {
         card,
         host,
-        arqc,
-        atc,
         request,
     }
 }
@@ -216,7 +211,6 @@ fn mastercard_style_arpc_in_cdol2() {
     assert_eq!(resp[..2], [0x77, resp[1]]);
     let cid_at = resp.windows(2).position(|w| w == [0x9F, 0x27]).unwrap();
     assert_eq!(resp[cid_at + 3], 0x40, "TC after a valid ARPC in CDOL2");
-    let _ = (o.arqc, o.atc);
 }
 
 #[test]

@@ -17,10 +17,6 @@ use emv_test_cards::engine::EmvCard;
 use emv_test_cards::faults::{FaultAction, FaultRule, FaultyCard, Match};
 use emv_test_cards::profile::load::load_str;
 
-fn hex(s: &str) -> Vec<u8> {
-    hex::decode(s).unwrap()
-}
-
 const CREDIT: &str = "F0000009991010";
 const DEBIT: &str = "F0000009991020";
 const PREPAID: &str = "F0000009991030";
@@ -291,7 +287,6 @@ fn failed_final_select_and_gpo_6985_try_again() {
     assert!(sel.not_accepted().is_ok());
     let (events, _) = run(&mut ch, &mut sel, |e, _| panic!("{e:?}"));
     assert_eq!(events, [Event::TryAgain, Event::NotAccepted]);
-    let _ = hex("00");
 }
 
 #[test]
