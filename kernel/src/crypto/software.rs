@@ -1,16 +1,14 @@
 //! [`SoftwareCrypto`]: the crypto provider in software (Book 2 Annex A2.1,
 //! B2, B3), with `crypto-bigint` fixed-size integers for RSA and the `sha1`
 //! crate. No heap; the largest value on the stack is a handful of 2048-bit
-//! integers (a 1984-bit modulus fits a `U2048`).
+//! integers (a 1984-bit modulus fits 2048 bits). Each modulus is worked in
+//! the narrowest width, in 128-bit steps, that holds it.
 
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-use crypto_bigint::{Odd, U2048};
+use crypto_bigint::{Limb, Odd, Uint, Word, nlimbs};
 use sha1::Digest as _;
 
 use super::{CryptoError, CryptoProvider, SHA1_LEN, Sha1State, check_rsa_public};
-
-/// Bytes of a [`U2048`].
-const WIDE: usize = 256;
 
 /// The software crypto provider: RSA public operation with `crypto-bigint`,
 /// SHA-1 with `sha1`.
@@ -34,12 +32,66 @@ impl Sha1State for SoftwareSha1 {
     }
 }
 
-/// `bytes` (at most [`WIDE`] long) left-padded into a [`U2048`].
-fn wide(bytes: &[u8]) -> Option<U2048> {
-    let mut buf = [0u8; WIDE];
-    let start = WIDE.checked_sub(bytes.len())?;
-    buf.get_mut(start..)?.copy_from_slice(bytes);
-    Some(U2048::from_be_slice(&buf))
+/// `bytes` (at most `L` limbs long) as a big-endian integer.
+fn uint_from_be<const L: usize>(bytes: &[u8]) -> Option<Uint<L>> {
+    let mut limbs = [Limb::ZERO; L];
+    for (i, byte) in bytes.iter().rev().enumerate() {
+        let limb = limbs.get_mut(i / Limb::BYTES)?;
+        limb.0 |= Word::from(*byte) << (8 * (i % Limb::BYTES));
+    }
+    Some(Uint::new(limbs))
+}
+
+/// `x^e mod n` with integers of `L` limbs, the result written big-endian
+/// into `output` (as long as the modulus).
+fn rsa_public_sized<const L: usize>(
+    modulus: &[u8],
+    e: u32,
+    input: &[u8],
+    output: &mut [u8],
+) -> Result<(), CryptoError> {
+    let len = modulus.len();
+    let n = uint_from_be::<L>(modulus).ok_or(CryptoError::ModulusLength { len })?;
+    let x = uint_from_be::<L>(input).ok_or(CryptoError::InputLength {
+        expected: len,
+        actual: input.len(),
+    })?;
+    let n = Option::<Odd<Uint<L>>>::from(Odd::new(n)).ok_or(CryptoError::EvenModulus)?;
+    let params = FixedMontyParams::new_vartime(n);
+    let base = FixedMontyForm::new(&x, &params);
+    // Left-to-right square and multiply; `e` is 3 or 65537, so this is a
+    // few Montgomery products and no precomputed table.
+    let mut acc = base;
+    let top = u32::BITS - 1 - e.leading_zeros();
+    for bit in (0..top).rev() {
+        acc = acc.square();
+        if (e >> bit) & 1 == 1 {
+            acc *= base;
+        }
+    }
+    let y = acc.retrieve().to_be_bytes();
+    let y = y.as_ref();
+    let src = y
+        .get(y.len().saturating_sub(len)..)
+        .ok_or(CryptoError::ModulusLength { len })?;
+    output.copy_from_slice(src);
+    Ok(())
+}
+
+/// Runs [`rsa_public_sized`] with the smallest integer width, in steps of
+/// 128 bits, that holds a modulus of `$len` bytes: the cost of a Montgomery
+/// product grows with the square of the width, so a 1152-bit ICC key in a
+/// 2048-bit integer would cost three times what it needs.
+macro_rules! dispatch_by_width {
+    ($len:expr, ($m:expr, $e:expr, $x:expr, $y:expr), $($bits:literal)*) => {{
+        let bits = $len * 8;
+        $(
+            if bits <= $bits {
+                return rsa_public_sized::<{ nlimbs($bits) }>($m, $e, $x, $y);
+            }
+        )*
+        Err(CryptoError::ModulusLength { len: $len })
+    }};
 }
 
 impl CryptoProvider for SoftwareCrypto {
@@ -57,32 +109,11 @@ impl CryptoProvider for SoftwareCrypto {
         output: &mut [u8],
     ) -> Result<(), CryptoError> {
         let e = check_rsa_public(modulus, exponent, input, output)?;
-        let len = modulus.len();
-        let n = wide(modulus).ok_or(CryptoError::ModulusLength { len })?;
-        let x = wide(input).ok_or(CryptoError::InputLength {
-            expected: len,
-            actual: input.len(),
-        })?;
-        let n = Option::<Odd<U2048>>::from(Odd::new(n)).ok_or(CryptoError::EvenModulus)?;
-        let params = FixedMontyParams::new_vartime(n);
-        let base = FixedMontyForm::new(&x, &params);
-        // Left-to-right square and multiply; `e` is 3 or 65537, so this is a
-        // few Montgomery products and no precomputed table.
-        let mut acc = base;
-        let top = u32::BITS - 1 - e.leading_zeros();
-        for bit in (0..top).rev() {
-            acc = acc.square();
-            if (e >> bit) & 1 == 1 {
-                acc *= base;
-            }
-        }
-        let y = acc.retrieve().to_be_bytes();
-        let src = y
-            .as_ref()
-            .get(WIDE - len..)
-            .ok_or(CryptoError::ModulusLength { len })?;
-        output.copy_from_slice(src);
-        Ok(())
+        dispatch_by_width!(
+            modulus.len(),
+            (modulus, e, input, output),
+            512 640 768 896 1024 1152 1280 1408 1536 1664 1792 1920 2048
+        )
     }
 }
 
