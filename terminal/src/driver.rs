@@ -188,14 +188,10 @@ fn exchange<C: CardChannel>(
     Ok(vec![0x6F, 0x00])
 }
 
-/// Runs one transaction to its outcome.
-pub fn run<C: CardChannel>(
-    config: &TerminalConfig,
-    input: TransactionInput,
-    channel: &mut C,
-    cardholder: &mut impl Cardholder,
-    host: &mut impl Host,
-) -> Result<Report, DriverError<C::Error>> {
+/// Calls `f` with the kernel's [`TerminalParams`] for `config`: terminal
+/// data, the AID list and per-AID parameters, the exception file. The
+/// parameters borrow storage that lives only for the call.
+pub fn with_params<R>(config: &TerminalConfig, f: impl FnOnce(TerminalParams<'_>) -> R) -> R {
     let o = owned(config);
     let data: Vec<(Tag, &[u8])> = o.data.iter().map(|(t, v)| (*t, v.as_slice())).collect();
     let aids: Vec<TerminalAid<'_>> = o
@@ -249,6 +245,29 @@ pub fn run<C: CardChannel>(
         cvm: CvmOptions::DEFAULT,
         exception_file: &exception_refs,
     };
+    f(params)
+}
+
+/// Runs one transaction to its outcome.
+pub fn run<C: CardChannel>(
+    config: &TerminalConfig,
+    input: TransactionInput,
+    channel: &mut C,
+    cardholder: &mut impl Cardholder,
+    host: &mut impl Host,
+) -> Result<Report, DriverError<C::Error>> {
+    with_params(config, |params| drive(params, config, input, channel, cardholder, host))
+}
+
+/// [`run`] with prepared parameters.
+fn drive<C: CardChannel>(
+    params: TerminalParams<'_>,
+    config: &TerminalConfig,
+    input: TransactionInput,
+    channel: &mut C,
+    cardholder: &mut impl Cardholder,
+    host: &mut impl Host,
+) -> Result<Report, DriverError<C::Error>> {
     let crypto = SoftwareCrypto;
     let mut t = Transaction::new(params, input, &crypto, config);
     let mut apdus = Vec::new();

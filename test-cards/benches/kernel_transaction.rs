@@ -2,12 +2,16 @@
 //! card's own work: CDA under the project's 1984-bit test CA, offline
 //! enciphered PIN, online authorisation and two GENERATE ACs.
 //!
-//! The transaction is recorded once against the card engine; the bench
-//! then replays the recorded responses (a strict replay card: a lookup, no
-//! cryptography) while the kernel does all of its work: selection, records,
-//! certificate recovery and checks, PIN encipherment, CDA verification, the
-//! decision phases. The driver's host-side bookkeeping (the APDU log and
-//! the report) is included.
+//! The transaction is recorded once against the card engine; the benches
+//! then replay the recorded responses while the kernel does all of its
+//! work: selection, records, certificate recovery and checks, PIN
+//! encipherment, CDA verification, the decision phases.
+//!
+//! - `kernel/…`: the state machine alone, fed the responses in order by a
+//!   minimal loop — what firmware pays.
+//! - `driver/…`: the blocking driver of `emv-terminal` over a strict replay
+//!   card (a lookup, no cryptography), with its host-side bookkeeping: the
+//!   parameters built from the configuration, the APDU log, the report.
 //!
 //! `cargo bench -p emv-test-cards --bench kernel_transaction`
 
@@ -19,10 +23,13 @@
 )]
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
+use emv_kernel::contact::machine::{
+    Event, OnlineResponse, Outcome, PinEntry, PinKind, Transaction, TransactionInput,
+};
+use emv_kernel::crypto::SoftwareCrypto;
 use emv_kernel::selection::candidate::Candidate;
 use emv_terminal::config::TerminalConfig;
-use emv_terminal::driver::{Cardholder, Host, HostAnswer, run};
+use emv_terminal::driver::{Cardholder, Host, HostAnswer, run, with_params};
 use emv_test_cards::card::SimChannel;
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::IssuerHost;
@@ -138,7 +145,61 @@ fn bench(c: &mut Criterion) {
     assert_eq!(again.outcome, Outcome::OnlineApproved);
     assert!(replay.card().unmatched().is_empty());
 
-    c.bench_function("kernel/contact_transaction_cda1984_encpin_online", |b| {
+    // The kernel alone: the state machine driven by a minimal loop that
+    // hands it the recorded responses in order (no APDU log, no report).
+    let HostAnswer::Response {
+        arc,
+        issuer_authentication_data,
+        scripts,
+    } = &answer
+    else {
+        panic!("the recording went online");
+    };
+    let exchanges = &trace.exchanges;
+    with_params(&config, |params| {
+        c.bench_function("kernel/contact_transaction_cda1984_encpin_online", |b| {
+            b.iter(|| {
+                let mut t = Transaction::new(params, input, &SoftwareCrypto, &config);
+                let mut cmd = [0u8; 261];
+                let mut request = [0u8; 512];
+                let mut next = exchanges.iter();
+                loop {
+                    while let Some(event) = t.poll_event() {
+                        match event {
+                            Event::ChooseApplication => t.choose(0).unwrap(),
+                            Event::ConfirmApplication { .. } => t.confirm(true).unwrap(),
+                            Event::TryAgain => {}
+                            Event::NeedPin { kind, tries_left } => {
+                                t.handle_pin(Person.pin(kind, tries_left)).unwrap();
+                            }
+                            Event::GoOnline => {
+                                t.authorisation_request(&mut request).unwrap();
+                                t.handle_online(OnlineResponse::Response {
+                                    arc: *arc,
+                                    issuer_authentication_data,
+                                    scripts,
+                                })
+                                .unwrap();
+                            }
+                            Event::Outcome(outcome) => {
+                                assert_eq!(outcome, Outcome::OnlineApproved);
+                                return t;
+                            }
+                        }
+                    }
+                    if let Some(n) = t.poll_transmit(&mut cmd).unwrap() {
+                        let e = next.next().unwrap();
+                        assert_eq!(&cmd[..n], e.command.as_slice());
+                        t.handle_response(e.response.as_deref().unwrap()).unwrap();
+                    }
+                }
+            });
+        });
+    });
+
+    // The blocking driver around it: parameters from the configuration,
+    // the APDU log with the 61xx/6Cxx transport layer, the report.
+    c.bench_function("driver/contact_transaction_cda1984_encpin_online", |b| {
         b.iter_batched(
             || SimChannel::new(ReplayCard::strict(trace.clone())),
             |mut ch| {
