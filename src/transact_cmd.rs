@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use emv_kernel::Tag;
 use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
 use emv_kernel::data::explain::explain;
+use emv_kernel::wire::apdu::ResponseApdu;
+use emv_kernel::wire::tlv::Mode;
 use emv_kernel::selection::candidate::Candidate;
 use emv_terminal::config::TerminalConfig;
 use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
@@ -18,6 +20,8 @@ use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::{IssuerHost, Policy};
 use emv_test_cards::profile::load::load;
 use serde_json::json;
+
+use crate::decode::rapdu;
 
 /// How the online host behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -259,7 +263,12 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         args.amount / 100,
         args.amount % 100
     );
-    for (c, r) in &report.apdus {
+    let mut phase = None;
+    for ((c, r), p) in report.apdus.iter().zip(&report.phases) {
+        if phase != Some(*p) {
+            phase = Some(*p);
+            let _ = writeln!(out, "\n== {} (Book {} §{}) ==", p, p.book(), p.clause());
+        }
         let name = emv_kernel::wire::apdu::ins::instruction_name(
             c.first().copied().unwrap_or(0),
             c.get(1).copied().unwrap_or(0),
@@ -267,7 +276,23 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         .unwrap_or("?");
         let _ = writeln!(out, "> {:<32} {}", name, mask(&h(c)));
         let _ = writeln!(out, "< {}", mask(&h(r)));
+        match rapdu::decode(r, Mode::Lenient) {
+            Ok(d) => {
+                for line in rapdu::to_text(&d).lines() {
+                    let _ = writeln!(out, "    {}", mask(line));
+                }
+            }
+            Err(_) => {
+                let sw = ResponseApdu::parse(r).map(|r| r.sw.to_string());
+                let _ = writeln!(
+                    out,
+                    "    SW {} (data is not BER-TLV)",
+                    sw.unwrap_or_default()
+                );
+            }
+        }
     }
+    let _ = writeln!(out);
     for (label, tag, bytes) in [
         ("TVR", 0x95u32, report.tvr.to_vec()),
         ("TSI", 0x9B, report.tsi.to_vec()),

@@ -27,6 +27,29 @@ fn default_card_approves_offline() {
     );
     assert!(text.contains("GENERATE APPLICATION CRYPTOGRAM"), "{text}");
     assert!(text.contains("- byte 1 bit 2: SDA selected"), "{text}");
+    // Exchanges grouped by phase, in the order of the books, responses
+    // decoded.
+    let headings: Vec<&str> = text.lines().filter(|l| l.starts_with("== ")).collect();
+    assert_eq!(
+        headings,
+        [
+            "== Application Selection (Book 1 §12) ==",
+            "== Initiate Application Processing (Book 3 §10.1) ==",
+            "== Read Application Data (Book 3 §10.2) ==",
+            "== Cardholder Verification (Book 3 §10.5) ==",
+            "== Terminal Risk Management (Book 3 §10.6) ==",
+            "== Card Action Analysis (Book 3 §10.8) ==",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("5A  Application Primary Account Number (PAN) (8 bytes): 499999******0015"),
+        "{text}"
+    );
+    assert!(
+        text.contains("80  Response Message Template Format 1 (18 bytes): 40"),
+        "{text}"
+    );
     // The PAN is masked unless asked.
     assert!(text.contains("499999******0015"), "{text}");
     assert!(!text.contains("4999990000000015"), "{text}");

@@ -16,6 +16,7 @@ use emv_kernel::contact::machine::{
     TransactionInput,
 };
 use emv_kernel::contact::taa::ActionCodes;
+use emv_kernel::contact::trail::Phase;
 use emv_kernel::contact::trm::RandomSelection;
 use emv_kernel::crypto::SoftwareCrypto;
 use emv_kernel::selection::candidate::Candidate;
@@ -76,6 +77,8 @@ pub struct Report {
     pub authorisation_request: Option<Vec<u8>>,
     /// Every exchange: command and response.
     pub apdus: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The transaction phase of each entry of `apdus` (same length).
+    pub phases: Vec<Phase>,
     /// The decision trail, one line per entry.
     pub trail: Vec<String>,
     /// Every data object of the transaction, for traces.
@@ -271,6 +274,7 @@ fn drive<C: CardChannel>(
     let crypto = SoftwareCrypto;
     let mut t = Transaction::new(params, input, &crypto, config);
     let mut apdus = Vec::new();
+    let mut phases = Vec::new();
     let mut request = None;
     let mut cmd = [0u8; 261];
     for _ in 0..500 {
@@ -327,6 +331,7 @@ fn drive<C: CardChannel>(
                         cryptogram: get(0x9F26),
                         authorisation_request: request,
                         apdus,
+                        phases,
                         trail: t.trail().iter().map(|e| e.to_string()).collect(),
                         data: s.iter().map(|(t, v, _)| (t, v.to_vec())).collect(),
                     });
@@ -337,6 +342,7 @@ fn drive<C: CardChannel>(
             continue;
         };
         let response = exchange(channel, cmd.get(..n).unwrap_or_default(), &mut apdus)?;
+        phases.resize(apdus.len(), t.phase());
         t.handle_response(&response).map_err(DriverError::Kernel)?;
     }
     Err(DriverError::Stuck)

@@ -31,7 +31,7 @@ use crate::contact::restrictions::{RestrictionsInput, processing_restrictions};
 use crate::contact::taa::{
     ActionCodes, IssuerActionCodes, TaaInput, first_generate_ac, unable_to_go_online,
 };
-use crate::contact::trail::Trail;
+use crate::contact::trail::{Phase, Trail};
 use crate::contact::transaction::TransactionType;
 use crate::contact::trm::{RandomSelection, TrmInput, Velocity, terminal_risk_management};
 use crate::crypto::{CryptoProvider, MAX_MODULUS_LEN};
@@ -526,6 +526,31 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     /// The data store: every object the card and terminal supplied.
     pub fn store(&self) -> &TransactionStore {
         &self.store
+    }
+
+    /// The phase the transaction is in: the phase of the command that
+    /// [`Transaction::poll_transmit`] gives next, or of the last one while
+    /// the transaction waits for an answer.
+    #[must_use]
+    pub fn phase(&self) -> Phase {
+        match self.state {
+            State::Selecting => Phase::ApplicationSelection,
+            State::Gpo => Phase::InitiateApplicationProcessing,
+            State::ReadRecord { .. } => Phase::ReadApplicationData,
+            State::InternalAuthenticate => Phase::OfflineDataAuthentication,
+            // The PIN Try Counter is read for cardholder verification; the
+            // ATC and last online ATC for velocity checking (§10.6.3).
+            State::GetData { tag: 0x9F17 }
+            | State::Cvm
+            | State::AwaitPin { .. }
+            | State::GetChallenge
+            | State::Verify { .. } => Phase::CardholderVerification,
+            State::GetData { .. } => Phase::TerminalRiskManagement,
+            State::GenAc1 => Phase::CardActionAnalysis,
+            State::AwaitOnline | State::ExternalAuthenticate => Phase::OnlineProcessing,
+            State::Script { .. } => Phase::IssuerScriptProcessing,
+            State::GenAc2 | State::Done => Phase::Completion,
+        }
     }
 
     /// The decision trail.

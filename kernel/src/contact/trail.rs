@@ -22,6 +22,8 @@ use crate::data::tvr::Tvr;
 /// The phase of the contact transaction an entry belongs to (Book 3 §10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
+    /// Application Selection (Book 1 §12).
+    ApplicationSelection,
     /// Initiate Application Processing (Book 3 §10.1).
     InitiateApplicationProcessing,
     /// Read Application Data (Book 3 §10.2).
@@ -51,6 +53,7 @@ impl Phase {
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
+            Self::ApplicationSelection => "Application Selection",
             Self::InitiateApplicationProcessing => "Initiate Application Processing",
             Self::ReadApplicationData => "Read Application Data",
             Self::OfflineDataAuthentication => "Offline Data Authentication",
@@ -65,10 +68,12 @@ impl Phase {
         }
     }
 
-    /// The Book 3 clause of the phase, e.g. `"10.4"`.
+    /// The clause of the phase, e.g. `"10.4"`: of Book 3, except
+    /// Application Selection (Book 1 §12); see [`Phase::book`].
     #[must_use]
     pub const fn clause(self) -> &'static str {
         match self {
+            Self::ApplicationSelection => "12",
             Self::InitiateApplicationProcessing => "10.1",
             Self::ReadApplicationData => "10.2",
             Self::OfflineDataAuthentication => "10.3",
@@ -80,6 +85,18 @@ impl Phase {
             Self::OnlineProcessing => "10.9",
             Self::IssuerScriptProcessing => "10.10",
             Self::Completion => "10.11",
+        }
+    }
+}
+
+impl Phase {
+    /// The EMV book of [`Phase::clause`]: 1 for Application Selection, 3
+    /// otherwise.
+    #[must_use]
+    pub const fn book(self) -> u8 {
+        match self {
+            Self::ApplicationSelection => 1,
+            _ => 3,
         }
     }
 }
