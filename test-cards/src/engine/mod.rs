@@ -222,7 +222,14 @@ impl EmvCard {
     pub fn with_profile_faults(
         spec: &str,
     ) -> Result<crate::faults::FaultyCard<Self>, ProfileError> {
-        let loaded = load(spec)?;
+        Self::build_with_faults(&load(spec)?)
+    }
+
+    /// Builds the card of a loaded profile with the faults it declares
+    /// (`[[faults]]`) wrapped around it.
+    pub fn build_with_faults(
+        loaded: &Loaded,
+    ) -> Result<crate::faults::FaultyCard<Self>, ProfileError> {
         let mut rules = Vec::new();
         for (i, value) in loaded.profile.faults.iter().enumerate() {
             let rule: crate::faults::FaultRule =
@@ -231,7 +238,7 @@ impl EmvCard {
                 })?;
             rules.push(rule);
         }
-        Ok(crate::faults::FaultyCard::new(Self::build(&loaded)?, rules))
+        Ok(crate::faults::FaultyCard::new(Self::build(loaded)?, rules))
     }
 
     /// The profile name.
