@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 
 use emv_kernel::Tag;
 use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
+use emv_kernel::data::cid::Cid;
 use emv_kernel::data::explain::explain;
+use emv_kernel::selection::candidate::Candidate;
 use emv_kernel::wire::apdu::ResponseApdu;
 use emv_kernel::wire::tlv::Mode;
-use emv_kernel::selection::candidate::Candidate;
 use emv_terminal::config::TerminalConfig;
 use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
 use emv_test_cards::card::SimChannel;
@@ -241,6 +242,7 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
             "tsi": h(&report.tsi),
             "cvm_results": h(&report.cvm_results),
             "cid": report.cid.map(|c| format!("{c:02X}")),
+            "advice": report.advice.map(|c| Cid(c).reason().name()),
             "cryptogram": report.cryptogram.as_deref().map(h),
             "authorization_request": report.authorisation_request.as_deref().map(|r| mask(&h(r))),
             "apdus": report.apdus.iter().map(|(c, r)| json!({"c": mask(&h(c)), "r": mask(&h(r))})).collect::<Vec<_>>(),
@@ -312,6 +314,13 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
             "cryptogram: {} (CID {:02X})",
             h(c),
             report.cid.unwrap_or(0)
+        );
+    }
+    if let Some(c) = report.advice {
+        let _ = writeln!(
+            out,
+            "advice required: {} (CID {c:02X})",
+            Cid(c).reason().name()
         );
     }
     if !report.trail.is_empty() {

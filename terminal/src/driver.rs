@@ -71,6 +71,9 @@ pub struct Report {
     pub cvm_results: [u8; 3],
     /// CID of the last GENERATE AC.
     pub cid: Option<u8>,
+    /// The CID of a cryptogram that asked for an advice (b4), if any
+    /// (Book 3 §10.8).
+    pub advice: Option<u8>,
     /// The last application cryptogram.
     pub cryptogram: Option<Vec<u8>>,
     /// The authorisation request sent online, if any.
@@ -259,7 +262,9 @@ pub fn run<C: CardChannel>(
     cardholder: &mut impl Cardholder,
     host: &mut impl Host,
 ) -> Result<Report, DriverError<C::Error>> {
-    with_params(config, |params| drive(params, config, input, channel, cardholder, host))
+    with_params(config, |params| {
+        drive(params, config, input, channel, cardholder, host)
+    })
 }
 
 /// [`run`] with prepared parameters.
@@ -328,6 +333,7 @@ fn drive<C: CardChannel>(
                         tsi: t.tsi().to_bytes(),
                         cvm_results: t.cvm_results().to_bytes(),
                         cid: get(0x9F27).and_then(|v| v.first().copied()),
+                        advice: t.advice().map(|c| c.0),
                         cryptogram: get(0x9F26),
                         authorisation_request: request,
                         apdus,

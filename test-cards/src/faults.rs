@@ -37,6 +37,7 @@
 //! | `over_long`, `bytes = N` | [`OverLong`](FaultAction::OverLong) | N junk bytes `FF` are appended to the data, before the status word |
 //! | `duplicate_tag` | [`DuplicateTag`](FaultAction::DuplicateTag) | the first primitive object (depth first: the first one inside the template) appears twice in a row; the lengths of the templates around it grow to match |
 //! | `wrong_record_template` | [`WrongRecordTemplate`](FaultAction::WrongRecordTemplate) | a `70` template becomes `77` (same length and content) |
+//! | `cid`, `cid = "0A"` | [`Cid`](FaultAction::Cid) | a GENERATE AC response carries this Cryptogram Information Data (format 1: the first value byte of `80`; format 2: the value of `9F27`) |
 //! | `delay`, `ms = N` | [`Delay`](FaultAction::Delay) | the reply comes N milliseconds late ([`Reply::Delayed`]) |
 //! | `remove` | [`Remove`](FaultAction::Remove) | the card is pulled out: [`Reply::Removed`] |
 //! | `t0_get_response` | [`T0GetResponse`](FaultAction::T0GetResponse) | the reply is `61xx` (xx = data length, `00` for 256); `00 C0 00 00 xx` then gets the real reply; GET RESPONSE with another Le gets `6Cxx` |
@@ -200,6 +201,8 @@ pub enum FaultAction {
     DuplicateTag,
     /// Re-tag a `70` record template as `77`.
     WrongRecordTemplate,
+    /// Replace the Cryptogram Information Data of a GENERATE AC response.
+    Cid(u8),
     /// Answer this much later.
     Delay(Duration),
     /// Tear: the card is removed while processing the command.
@@ -274,8 +277,9 @@ pub enum FaultSpecError {
 }
 
 /// The TOML names of the actions.
-pub const ACTION_NAMES: [&str; 10] = [
+pub const ACTION_NAMES: [&str; 11] = [
     "status",
+    "cid",
     "malformed_tlv",
     "truncate",
     "over_long",
@@ -311,6 +315,8 @@ struct RawMatch {
 struct RawAction {
     action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    cid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     sw: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bytes: Option<usize>,
@@ -342,6 +348,8 @@ struct RawRule {
     bytes: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cid: Option<String>,
 }
 
 /// Exactly `digits` hex digits (upper or lower case).
@@ -414,9 +422,10 @@ impl TryFrom<RawAction> for FaultAction {
             .ok_or_else(|| FaultSpecError::UnknownAction {
                 name: raw.action.clone(),
             })?;
-        let (needs, given): (Option<&'static str>, [(&'static str, bool); 3]) = (
+        let (needs, given): (Option<&'static str>, [(&'static str, bool); 4]) = (
             match name {
                 "status" => Some("sw"),
+                "cid" => Some("cid"),
                 "truncate" | "over_long" => Some("bytes"),
                 "delay" => Some("ms"),
                 _ => None,
@@ -425,6 +434,7 @@ impl TryFrom<RawAction> for FaultAction {
                 ("sw", raw.sw.is_some()),
                 ("bytes", raw.bytes.is_some()),
                 ("ms", raw.ms.is_some()),
+                ("cid", raw.cid.is_some()),
             ],
         );
         for (field, present) in given {
@@ -443,6 +453,10 @@ impl TryFrom<RawAction> for FaultAction {
             "status" => {
                 let sw = raw.sw.as_deref().ok_or_else(|| missing("sw"))?;
                 Self::StatusWord(hex_value("sw", sw, 4)? as u16)
+            }
+            "cid" => {
+                let cid = raw.cid.as_deref().ok_or_else(|| missing("cid"))?;
+                Self::Cid(hex_value("cid", cid, 2)? as u8)
             }
             "truncate" => Self::Truncate(raw.bytes.ok_or_else(|| missing("bytes"))?),
             "over_long" => Self::OverLong(raw.bytes.ok_or_else(|| missing("bytes"))?),
@@ -484,6 +498,10 @@ impl From<FaultAction> for RawAction {
                 ..named("delay")
             },
             FaultAction::Remove => named("remove"),
+            FaultAction::Cid(cid) => Self {
+                cid: Some(format!("{cid:02X}")),
+                ..named("cid")
+            },
             FaultAction::T0GetResponse => named("t0_get_response"),
             FaultAction::T0WrongLe => named("t0_wrong_le"),
         }
@@ -507,6 +525,7 @@ impl TryFrom<RawRule> for FaultRule {
             sw: raw.sw,
             bytes: raw.bytes,
             ms: raw.ms,
+            cid: raw.cid,
         })?;
         Ok(Self { when, action })
     }
@@ -527,6 +546,7 @@ impl From<FaultRule> for RawRule {
             sw: a.sw,
             bytes: a.bytes,
             ms: a.ms,
+            cid: a.cid,
         }
     }
 }
@@ -661,6 +681,18 @@ impl<C: Card> FaultyCard<C> {
     fn apply(&mut self, action: FaultAction, command: &[u8], reply: Reply) -> Reply {
         match action {
             FaultAction::Remove => Reply::Removed,
+            FaultAction::Cid(cid) => map_data(reply, |data| {
+                let mut out = data.to_vec();
+                let at = match data {
+                    // Format 1: 80 L CID ATC AC [IAD] (L below 128).
+                    [0x80, _, ..] => 2,
+                    // Format 2: the value of 9F27 inside the 77 template.
+                    [0x77, ..] => data.windows(3).position(|w| w == [0x9F, 0x27, 0x01])? + 3,
+                    _ => return None,
+                };
+                *out.get_mut(at)? = cid;
+                Some(out)
+            }),
             FaultAction::Delay(d) => match reply {
                 Reply::Response(r) => Reply::Delayed(d, r),
                 Reply::Delayed(d0, r) => Reply::Delayed(d0.saturating_add(d), r),

@@ -36,6 +36,7 @@
     clippy::indexing_slicing
 )]
 
+use emv_kernel::contact::machine::SERVICE_NOT_ALLOWED_TERMINATES;
 use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, Termination, TransactionInput};
 use emv_kernel::contact::trm::VELOCITY_MISSING_SETS_ICC_DATA_MISSING;
 use emv_kernel::selection::candidate::Candidate;
@@ -895,4 +896,53 @@ fn card_pulled_out_during_generate_ac_is_a_transport_error() {
         .card("[[faults]]\nins = \"AE\"\naction = \"remove\"\n");
     let err = execute(&c).unwrap_err();
     assert!(matches!(err, DriverError::Transport(_)), "{err}");
+}
+
+#[test]
+fn cryptogram_information_data() {
+    run_all(&[
+        // The card sets the advice bit on its TC: approved, advice kept.
+        case(
+            "advice requested",
+            expect(ApprovedOffline, [0x02, 0, 0, 0, 0]).genac1(TC),
+        )
+        .card("[[faults]]\nins = \"AE\"\naction = \"cid\"\ncid = \"48\"\n"),
+        // An AAC with reason "service not allowed" ends the transaction
+        // [M: SERVICE_NOT_ALLOWED_TERMINATES].
+        case(
+            "service not allowed",
+            expect(
+                if SERVICE_NOT_ALLOWED_TERMINATES {
+                    Terminated(Termination::ServiceNotAllowed)
+                } else {
+                    DeclinedOffline
+                },
+                [0x02, 0, 0, 0, 0],
+            ),
+        )
+        .card("[[faults]]\nins = \"AE\"\naction = \"cid\"\ncid = \"09\"\n"),
+        // A TC where the terminal asked for an AAC: more than requested.
+        case(
+            "TC when an AAC was requested",
+            expect(Terminated(Termination::CryptogramType), [0x02, 0x10, 0, 0, 0]).genac1(AAC),
+        )
+        .card("[app.main.records.\"2.1\"]\n\"9F07\" = \"C300\"\n[[faults]]\nins = \"AE\"\naction = \"cid\"\ncid = \"40\"\n"),
+        // Cryptogram type 11 is RFU.
+        case(
+            "RFU cryptogram type",
+            expect(Terminated(Termination::CryptogramType), [0x02, 0, 0, 0, 0]),
+        )
+        .card("[[faults]]\nins = \"AE\"\naction = \"cid\"\ncid = \"C0\"\n"),
+    ]);
+    let c = case("advice", expect(ApprovedOffline, [0; 5]))
+        .card("[[faults]]\nins = \"AE\"\naction = \"cid\"\ncid = \"4A\"\n");
+    let r = execute(&c).unwrap();
+    assert_eq!(r.advice, Some(0x4A));
+    assert!(
+        r.trail
+            .iter()
+            .any(|t| t.contains("advice required") && t.contains("PIN Try Limit exceeded")),
+        "{:#?}",
+        r.trail
+    );
 }

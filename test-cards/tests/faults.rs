@@ -460,6 +460,11 @@ action = "t0_get_response"
 
 [[faults]]
 action = "t0_wrong_le"
+
+[[faults]]
+ins = "AE"
+action = "cid"
+cid = "0A"
 "#;
 
 fn every_action() -> Vec<FaultRule> {
@@ -483,6 +488,7 @@ fn every_action() -> Vec<FaultRule> {
         FaultRule::new(Match::ins(0xAE).with_occurrence(1), FaultAction::Remove),
         FaultRule::new(Match::any(), FaultAction::T0GetResponse),
         FaultRule::new(Match::any(), FaultAction::T0WrongLe),
+        FaultRule::new(Match::ins(0xAE), FaultAction::Cid(0x0A)),
     ]
 }
 

@@ -31,7 +31,7 @@ use crate::contact::restrictions::{RestrictionsInput, processing_restrictions};
 use crate::contact::taa::{
     ActionCodes, IssuerActionCodes, TaaInput, first_generate_ac, unable_to_go_online,
 };
-use crate::contact::trail::{Phase, Trail};
+use crate::contact::trail::{Detail, Phase, Trail, TrailEntry, TrailSink};
 use crate::contact::transaction::TransactionType;
 use crate::contact::trm::{RandomSelection, TrmInput, Velocity, terminal_risk_management};
 use crate::crypto::{CryptoProvider, MAX_MODULUS_LEN};
@@ -39,7 +39,7 @@ use crate::data::additional_terminal_capabilities::AdditionalTerminalCapabilitie
 use crate::data::afl::Afl;
 use crate::data::aip::Aip;
 use crate::data::auc::Auc;
-use crate::data::cid::CryptogramType;
+use crate::data::cid::{Cid, CryptogramType, ReasonCode};
 use crate::data::cvm::CvmResults;
 use crate::data::terminal_capabilities::TerminalCapabilities;
 use crate::data::terminal_type::TerminalType;
@@ -170,6 +170,10 @@ pub enum Termination {
     CryptogramType,
     /// The card did not answer (transport failure or removal).
     CardRemoved,
+    /// The card's cryptogram gave the reason "service not allowed" (CID
+    /// b3–b1 `001`), Book 3 §10.8 [M: see
+    /// [`SERVICE_NOT_ALLOWED_TERMINATES`]].
+    ServiceNotAllowed,
     /// The kernel's fixed storage is too small for this card.
     Capacity,
 }
@@ -260,6 +264,13 @@ pub enum Event {
     Outcome(Outcome),
 }
 
+/// Whether a cryptogram whose CID gives the reason "service not allowed"
+/// (b3–b1 `001`) ends the transaction ([`Termination::ServiceNotAllowed`])
+/// rather than being processed by its cryptogram type. **\[M\]**: our
+/// reading of Book 3 §10.8 ("the terminal shall terminate"), not confirmed
+/// against the licensed text.
+pub const SERVICE_NOT_ALLOWED_TERMINATES: bool = true;
+
 /// API misuse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MachineError {
@@ -340,6 +351,7 @@ pub struct Transaction<'a, P: CryptoProvider, S: CapkStore> {
     tries_left: Option<u8>,
     cvm_results: CvmResults,
     requested: CryptogramType,
+    advice: Option<Cid>,
     online_arc: Option<[u8; 2]>,
     unable_online: bool,
     scripts: [u8; MAX_SCRIPT_DATA],
@@ -411,6 +423,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             tries_left: None,
             cvm_results: CvmResults::no_cvm_performed(crate::data::cvm::CvmResult::Unknown),
             requested: CryptogramType::Aac,
+            advice: None,
             online_arc: None,
             unable_online: false,
             scripts: [0; MAX_SCRIPT_DATA],
@@ -526,6 +539,15 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     /// The data store: every object the card and terminal supplied.
     pub fn store(&self) -> &TransactionStore {
         &self.store
+    }
+
+    /// The Cryptogram Information Data of the last GENERATE AC whose
+    /// advice bit (b4) was set: the terminal should create an advice
+    /// message for the acquirer (Book 3 §10.8, Book 4 §6.3.7), with
+    /// [`Cid::reason`] saying why. `None` if no cryptogram asked for one.
+    #[must_use]
+    pub fn advice(&self) -> Option<Cid> {
+        self.advice
     }
 
     /// The phase the transaction is in: the phase of the command that
@@ -1607,6 +1629,27 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
                 && !(kind == CryptogramType::Arqc && requested == CryptogramType::Tc && !second))
         {
             self.end(Outcome::Terminated(Termination::CryptogramType));
+            return;
+        }
+        // Book 3 §10.8: the CID's advice bit and reason code.
+        let cid_view = Cid(cid);
+        if cid_view.advice_required() || cid_view.reason() != ReasonCode::NoInformation {
+            self.trail.record(TrailEntry::new(
+                Phase::CardActionAnalysis,
+                if cid_view.advice_required() {
+                    "advice required"
+                } else {
+                    "reason code"
+                },
+                Detail::Cid(cid),
+            ));
+        }
+        if cid_view.advice_required() {
+            self.advice = Some(cid_view);
+        }
+        if SERVICE_NOT_ALLOWED_TERMINATES && cid_view.reason() == ReasonCode::ServiceNotAllowed {
+            self.sync_status();
+            self.end(Outcome::Terminated(Termination::ServiceNotAllowed));
             return;
         }
         // CDA (Book 2 §6.6): the AC is inside the signature.

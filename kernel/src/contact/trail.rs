@@ -211,6 +211,8 @@ pub enum Detail {
     },
     /// The cryptogram type decided.
     Cryptogram(CryptogramType),
+    /// The Cryptogram Information Data (`9F27`) the card returned.
+    Cid(u8),
 }
 
 /// Writes bytes as upper-case hex.
@@ -221,6 +223,10 @@ fn hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
 impl fmt::Display for Detail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Cid(cid) => {
+                let c = crate::data::cid::Cid(*cid);
+                write!(f, "9F27 {cid:02X}: reason {}", c.reason().name())
+            }
             Self::None => Ok(()),
             Self::Tvr(flag) => write!(f, "TVR {flag}"),
             Self::Tsi(flag) => write!(f, "TSI {flag}"),
