@@ -38,8 +38,12 @@ struct TransactArgs {
     #[arg(long, default_value = "0.00")]
     other: String,
     /// Card profile: a built-in name (`emv card profiles`) or a `.toml` file.
-    #[arg(long, default_value = "baseline")]
+    #[arg(long, default_value = "baseline", conflicts_with = "replay")]
     card: String,
+    /// Replay a recorded trace (project trace format, or a public trace
+    /// format `emv decode` reads) instead of a simulated card.
+    #[arg(long)]
+    replay: Option<String>,
     /// Transaction type.
     #[arg(long = "type", value_enum, default_value = "purchase")]
     tx_type: emv::transact_cmd::TxType,
@@ -87,6 +91,7 @@ fn fixed<const N: usize>(name: &str, text: &str) -> Result<[u8; N], DecodeError>
 fn run_transact(a: &TransactArgs) -> Result<(String, u8), DecodeError> {
     let args = emv::transact_cmd::Args {
         card: a.card.clone(),
+        replay: a.replay.clone(),
         amount: emv::transact_cmd::parse_amount(&a.amount).map_err(DecodeError::new)?,
         other: emv::transact_cmd::parse_amount(&a.other).map_err(DecodeError::new)?,
         tx_type: a.tx_type,

@@ -12,14 +12,17 @@ use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput}
 use emv_kernel::data::cid::Cid;
 use emv_kernel::data::explain::explain;
 use emv_kernel::selection::candidate::Candidate;
+use emv_kernel::wire::apdu::CommandApdu;
 use emv_kernel::wire::apdu::ResponseApdu;
 use emv_kernel::wire::tlv::Mode;
 use emv_terminal::config::TerminalConfig;
-use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
-use emv_test_cards::card::SimChannel;
+use emv_terminal::driver::{Cardholder, DriverError, Host, HostAnswer, Report, run};
+use emv_test_cards::card::{SimChannel, SimError};
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::{IssuerHost, Policy};
 use emv_test_cards::profile::load::load;
+use emv_test_cards::replay::ReplayCard;
+use emv_test_cards::trace::Trace;
 use serde_json::json;
 
 use crate::decode::rapdu;
@@ -55,6 +58,8 @@ pub enum TxType {
 pub struct Args {
     /// Card profile (built-in name or file).
     pub card: String,
+    /// A recorded trace to replay instead of a simulated card.
+    pub replay: Option<String>,
     /// Amount in minor units.
     pub amount: u64,
     /// Other amount in minor units.
@@ -130,6 +135,48 @@ impl Cardholder for Person<'_> {
     }
 }
 
+/// The host for a replayed trace: it cannot verify the card's cryptogram
+/// (no issuer keys), so it answers as `--online` says, with the Issuer
+/// Authentication Data the trace's EXTERNAL AUTHENTICATE carried, if any.
+struct RecordedIssuer {
+    mode: OnlineMode,
+    issuer_authentication_data: Vec<u8>,
+}
+
+impl RecordedIssuer {
+    fn new(trace: &Trace, mode: OnlineMode) -> Self {
+        let issuer_authentication_data = trace
+            .exchanges
+            .iter()
+            .find(|e| e.command.get(1) == Some(&0x82))
+            .and_then(|e| CommandApdu::parse(&e.command).ok())
+            .map(|(c, _)| c.data.to_vec())
+            .unwrap_or_default();
+        Self {
+            mode,
+            issuer_authentication_data,
+        }
+    }
+}
+
+impl Host for RecordedIssuer {
+    fn authorise(&mut self, _: &[u8]) -> HostAnswer {
+        match self.mode {
+            OnlineMode::Unable => HostAnswer::Unable,
+            OnlineMode::Decline => HostAnswer::Response {
+                arc: *b"05",
+                issuer_authentication_data: Vec::new(),
+                scripts: Vec::new(),
+            },
+            OnlineMode::Approve | OnlineMode::Issuer => HostAnswer::Response {
+                arc: *b"00",
+                issuer_authentication_data: self.issuer_authentication_data.clone(),
+                scripts: Vec::new(),
+            },
+        }
+    }
+}
+
 struct Issuer(Option<IssuerHost>);
 
 impl Host for Issuer {
@@ -201,15 +248,6 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         None => TerminalConfig::builtin_default(),
     }
     .map_err(|e| e.to_string())?;
-    let loaded = load(&args.card).map_err(|e| e.to_string())?;
-    let card = EmvCard::build(&loaded).map_err(|e| e.to_string())?;
-    let mut host = IssuerHost::from_profile(&loaded).map_err(|e| e.to_string())?;
-    host.policy = if args.online == OnlineMode::Decline {
-        Policy::Decline
-    } else {
-        Policy::Approve
-    };
-    let mut issuer = Issuer((args.online != OnlineMode::Unable).then_some(host));
     let input = TransactionInput {
         amount: args.amount,
         amount_other: args.other,
@@ -225,12 +263,36 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         random_number: 50,
         sequence_counter: 1,
     };
-    let mut channel = SimChannel::new(card);
     let mut person = Person {
         pin: args.pin.as_deref(),
     };
-    let report =
-        run(&config, input, &mut channel, &mut person, &mut issuer).map_err(|e| e.to_string())?;
+    let fail = |e: DriverError<SimError>| e.to_string();
+    let (report, title, unmatched) = match &args.replay {
+        Some(path) => {
+            let trace = Trace::load(path).map_err(|e| e.to_string())?;
+            let mut host = RecordedIssuer::new(&trace, args.online);
+            let title = format!("replay of {path} ({} exchanges)", trace.exchanges.len());
+            let mut channel = SimChannel::new(ReplayCard::new(trace));
+            let report = run(&config, input, &mut channel, &mut person, &mut host).map_err(fail)?;
+            (report, title, channel.card().unmatched().to_vec())
+        }
+        None => {
+            let loaded = load(&args.card).map_err(|e| e.to_string())?;
+            let card = EmvCard::build(&loaded).map_err(|e| e.to_string())?;
+            let mut host = IssuerHost::from_profile(&loaded).map_err(|e| e.to_string())?;
+            host.policy = if args.online == OnlineMode::Decline {
+                Policy::Decline
+            } else {
+                Policy::Approve
+            };
+            let mut issuer = Issuer((args.online != OnlineMode::Unable).then_some(host));
+            let title = format!("{} ({})", loaded.profile.name, loaded.profile.description);
+            let mut channel = SimChannel::new(card);
+            let report =
+                run(&config, input, &mut channel, &mut person, &mut issuer).map_err(fail)?;
+            (report, title, Vec::new())
+        }
+    };
     let mask = masker(&report, args.show_pan);
     let code = exit_code(report.outcome);
     let h = |b: &[u8]| hex::encode_upper(b);
@@ -254,11 +316,7 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         ));
     }
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "card: {} ({})",
-        loaded.profile.name, loaded.profile.description
-    );
+    let _ = writeln!(out, "card: {title}");
     let _ = writeln!(
         out,
         "amount: {}.{:02}",
@@ -327,6 +385,16 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         let _ = writeln!(out, "decision trail:");
         for t in &report.trail {
             let _ = writeln!(out, "    {t}");
+        }
+    }
+    if !unmatched.is_empty() {
+        let _ = writeln!(
+            out,
+            "replay: {} command(s) had no recorded answer (the card answered 6D00):",
+            unmatched.len()
+        );
+        for c in &unmatched {
+            let _ = writeln!(out, "    {}", mask(&h(c)));
         }
     }
     let _ = writeln!(

@@ -127,3 +127,38 @@ fn declines_and_errors_have_their_exit_codes() {
         );
     }
 }
+
+#[test]
+fn replays_a_public_contact_trace() {
+    // A Visa test card recorded by binaryfoo/emv-bertlv (vectors/traces):
+    // no ODA, online PIN, the recorded EXTERNAL AUTHENTICATE answered 6700.
+    let out = emv(&[
+        "transact",
+        "--replay",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/vectors/traces/binaryfoo/contact-visa-in.txt"
+        ),
+        "--amount",
+        "10.00",
+        "--date",
+        "170601",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "online_approved", "{v:#}");
+    assert_eq!(v["aid"], "A0000000031010");
+    // ODA not performed (AIP 1C00), online PIN entered, floor limit 0
+    // exceeded, issuer authentication failed.
+    assert_eq!(v["tvr"], "8000048040", "{v:#}");
+    assert_eq!(v["cvm_results"], "420300");
+    let missing = emv(&[
+        "transact",
+        "--replay",
+        "/nonexistent.txt",
+        "--amount",
+        "1.00",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.txt"));
+}

@@ -218,9 +218,15 @@ fn aids_of_the_simulated_cards() {
     assert_eq!(how, AidMatch::Partial);
     assert_eq!(a.aid, PROJECT_RID);
     assert_eq!(a.asi(), 0x01);
+    // Scheme test cards: generic parameters, partial selection.
+    let visa = config
+        .aid(&hex::decode("A0000000031010").unwrap())
+        .unwrap();
+    assert!(visa.partial_selection);
+    assert_eq!(visa.floor_limit, 0);
     assert!(
         config
-            .aid(&hex::decode("A0000000031010").unwrap())
+            .aid(&hex::decode("A0000000651010").unwrap())
             .is_none()
     );
 }
@@ -256,7 +262,7 @@ fn documented_examples_load() {
     assert_eq!(c.exception_file.len(), 2);
 
     let o = TerminalConfig::load_str("overlay.toml", &doc_block("## Overlays"), None).unwrap();
-    assert_eq!(o.aids.len(), 4);
+    assert_eq!(o.aids.len(), 6);
     assert_eq!(o.aids[0].floor_limit, 2500);
     assert_eq!(
         o.capk([0xA0, 0, 0, 0, 4], 0xF1).unwrap().expiry_month(),

@@ -270,9 +270,9 @@ fn currency_exponent_is_one_digit() {
 #[test]
 fn missing_fields_point_at_the_entry() {
     let err = overlay_err(
-        "[[aid]]\naid = \"A0000000031010\"\napplication_version = \"008C\"\nfloor_limit = \"0\"\ntac_denial = \"0000000000\"\ntac_online = \"0000000000\"\n",
+        "[[aid]]\naid = \"A0000000651010\"\napplication_version = \"008C\"\nfloor_limit = \"0\"\ntac_denial = \"0000000000\"\ntac_online = \"0000000000\"\n",
     );
-    assert_at(&err, "shop.toml", 2, "aid[A0000000031010].tac_default");
+    assert_at(&err, "shop.toml", 2, "aid[A0000000651010].tac_default");
     assert_eq!(err.kind, ConfigErrorKind::MissingField);
 
     let err = TerminalConfig::load_str("empty.toml", "", None).unwrap_err();
@@ -462,15 +462,15 @@ fn dols() {
 
 #[test]
 fn duplicates() {
-    let entry = "[[aid]]\naid = \"A0000000031010\"\napplication_version = \"008C\"\nfloor_limit = \"0\"\ntac_denial = \"0000000000\"\ntac_online = \"0000000000\"\ntac_default = \"0000000000\"\n";
+    let entry = "[[aid]]\naid = \"A0000000651010\"\napplication_version = \"008C\"\nfloor_limit = \"0\"\ntac_denial = \"0000000000\"\ntac_online = \"0000000000\"\ntac_default = \"0000000000\"\n";
     let err = overlay_err(&format!("{entry}{entry}"));
-    assert_at(&err, "shop.toml", 9, "aid[A0000000031010]");
+    assert_at(&err, "shop.toml", 9, "aid[A0000000651010]");
     assert!(matches!(err.kind, ConfigErrorKind::Duplicate(_)), "{err}");
 
     // Same AID spelt in lower case is the same entry.
     let err = overlay_err(&format!(
         "{entry}{}",
-        entry.replace("A0000000031010", "a0000000031010")
+        entry.replace("A0000000651010", "a0000000651010")
     ));
     assert!(matches!(err.kind, ConfigErrorKind::Duplicate(_)), "{err}");
 

@@ -250,12 +250,12 @@ fn chain_errors() {
 fn remove_needs_a_base_entry() {
     let err = TerminalConfig::load_str(
         "shop.toml",
-        "extends = \"default\"\n\n[[aid]]\naid = \"A0000000031010\"\nremove = true\n",
+        "extends = \"default\"\n\n[[aid]]\naid = \"A0000000651010\"\nremove = true\n",
         None,
     )
     .unwrap_err();
     assert_eq!((err.file.as_str(), err.line), ("shop.toml", Some(3)));
-    assert_eq!(err.field, "aid[A0000000031010]");
+    assert_eq!(err.field, "aid[A0000000651010]");
     assert_eq!(err.kind, ConfigErrorKind::NothingToRemove);
 
     let err = TerminalConfig::load_str(

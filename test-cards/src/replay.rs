@@ -8,7 +8,8 @@
 //!   byte for byte (as the upstream k2-k3 mock card does).
 //! - [`MatchMode::Lenient`]: the first unconsumed exchange with exactly the
 //!   same command if there is one, else the first whose header `CLA INS P1
-//!   P2` matches. Lets a kernel whose command data differ from the
+//!   P2` matches — except for SELECT, whose answer belongs to the DF name:
+//!   a SELECT matches only an identical one. Lets a kernel whose command data differ from the
 //!   recording (another unpredictable number, amount or date in GPO or
 //!   GENERATE AC) replay it, while a SELECT of one AID still finds the
 //!   response recorded for that AID when the trace selects several.
@@ -158,6 +159,9 @@ impl ReplayCard {
         match (exact, self.mode) {
             (Some((i, _)), _) => Some(i),
             (None, MatchMode::Strict) => None,
+            // A SELECT's answer belongs to the DF name it selected: only
+            // an identical SELECT matches, even leniently.
+            (None, MatchMode::Lenient) if command.get(1) == Some(&0xA4) => None,
             (None, MatchMode::Lenient) => {
                 let header = command.get(..4)?;
                 candidates()

@@ -252,9 +252,14 @@ fn matching_consumes_in_order_and_prefers_identical_commands() {
         card.transmit(&h("00A4040007A000000004101000")),
         Reply::Response(h("6F019000"))
     );
-    // A SELECT of another AID: lenient takes the first unconsumed SELECT.
+    // A SELECT of another DF name: its answer belongs to that name, so
+    // even lenient matching finds nothing.
     assert_eq!(
         card.transmit(&h("00A4040007A000000003101000")),
+        Reply::Response(h("6D00"))
+    );
+    assert_eq!(
+        card.transmit(&h("00A404000E325041592E5359532E444446303100")),
         Reply::Response(h("6F009000"))
     );
     // Record 1 twice: the exchange without a response is skipped.
@@ -269,7 +274,8 @@ fn matching_consumes_in_order_and_prefers_identical_commands() {
     assert_eq!(card.transmit(&h("00B2010C00")), Reply::Response(h("6D00")));
     assert!(card.remaining().is_empty());
     assert_eq!(card.consumed().len(), 4);
-    assert_eq!(card.unmatched().len(), 1);
+    // The SELECT of another DF name and the third record 1.
+    assert_eq!(card.unmatched().len(), 2);
     // Power cycles keep the position; rewind starts over.
     card.power_off();
     card.power_on();
