@@ -74,6 +74,14 @@ struct TransactArgs {
     /// Show the PAN unmasked.
     #[arg(long)]
     show_pan: bool,
+    /// When the card offers several applications and the kernel lets the
+    /// cardholder choose: pick this one (1 = the first, in priority order).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
+    choose: u8,
+    /// Random number (1-99) for random transaction selection (Book 3
+    /// §10.6.2); fixed by default so runs are reproducible.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u8).range(1..=99))]
+    random: u8,
 }
 
 fn fixed<const N: usize>(name: &str, text: &str) -> Result<[u8; N], DecodeError> {
@@ -103,6 +111,8 @@ fn run_transact(a: &TransactArgs) -> Result<(String, u8), DecodeError> {
         time: fixed("time", &a.time)?,
         json: a.json,
         show_pan: a.show_pan,
+        choose: usize::from(a.choose - 1),
+        random: a.random,
     };
     if let Some(p) = &args.pin
         && (!(4..=12).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()))

@@ -80,6 +80,10 @@ pub struct Args {
     pub time: [u8; 3],
     /// JSON output.
     pub json: bool,
+    /// The candidate the cardholder picks (0-based), when the kernel asks.
+    pub choose: usize,
+    /// Random number for random transaction selection, 1–99.
+    pub random: u8,
     /// Do not mask the PAN.
     pub show_pan: bool,
 }
@@ -108,11 +112,12 @@ pub fn parse_amount(text: &str) -> Result<u64, String> {
 
 struct Person<'a> {
     pin: Option<&'a str>,
+    choose: usize,
 }
 
 impl Cardholder for Person<'_> {
-    fn choose(&mut self, _: &[Candidate]) -> usize {
-        0
+    fn choose(&mut self, candidates: &[Candidate]) -> usize {
+        self.choose.min(candidates.len().saturating_sub(1))
     }
     fn confirm(&mut self, _: &Candidate) -> bool {
         true
@@ -260,11 +265,12 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         date: args.date,
         time: args.time,
         unpredictable_number: args.un,
-        random_number: 50,
+        random_number: args.random,
         sequence_counter: 1,
     };
     let mut person = Person {
         pin: args.pin.as_deref(),
+        choose: args.choose,
     };
     let fail = |e: DriverError<SimError>| e.to_string();
     let (report, title, unmatched) = match &args.replay {

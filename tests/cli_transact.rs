@@ -162,3 +162,39 @@ fn replays_a_public_contact_trace() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent.txt"));
 }
+
+#[test]
+fn cardholder_choice_and_random_number() {
+    // The PSE lists debit (priority 1), credit (2), prepaid (3).
+    for (choice, aid) in [
+        ("1", "F0000009991020"),
+        ("2", "F0000009991010"),
+        ("3", "F0000009991030"),
+    ] {
+        let out = emv(&[
+            "transact",
+            "--card",
+            "pse-three-apps",
+            "--amount",
+            "10.00",
+            "--choose",
+            choice,
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["aid"], aid, "choice {choice}: {v:#}");
+    }
+    // 5.00 is below the 10.00 threshold: selected when the random number
+    // is at most the 25 % target.
+    for (random, selected) in [("25", true), ("26", false)] {
+        let out = emv(&["transact", "--amount", "5.00", "--random", random, "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let tvr = hex::decode(v["tvr"].as_str().unwrap()).unwrap();
+        assert_eq!(tvr[3] & 0x10 != 0, selected, "random {random}: {v:#}");
+    }
+    for bad in [["--random", "0"], ["--random", "100"], ["--choose", "0"]] {
+        let mut args = vec!["transact", "--amount", "1.00"];
+        args.extend(bad);
+        assert_eq!(emv(&args).status.code(), Some(2), "{bad:?}");
+    }
+}
