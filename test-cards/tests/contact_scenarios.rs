@@ -873,6 +873,24 @@ fn selection_and_card_faults() {
             expect(Terminated(Termination::CardData), [0; 5]),
         )
         .card("[[faults]]\nins = \"B2\"\np1 = \"01\"\np2 = \"14\"\naction = \"malformed_tlv\"\n"),
+        // A data object twice in the records (redundant primitive):
+        // terminate (Book 3 §10.2).
+        case(
+            "redundant data object",
+            expect(Terminated(Termination::CardData), [0; 5]),
+        )
+        .card("[[faults]]\nins = \"B2\"\np1 = \"01\"\np2 = \"14\"\naction = \"duplicate_tag\"\n"),
+        // Mandatory data missing (expiry date 5F24, CDOL1 8C): terminate.
+        case(
+            "expiry date missing",
+            expect(Terminated(Termination::CardData), [0; 5]),
+        )
+        .card("[app.main.records.\"2.1\"]\n\"5F24\" = false\n"),
+        case(
+            "CDOL1 missing",
+            expect(Terminated(Termination::CardData), [0; 5]),
+        )
+        .card("[app.main.records.\"2.1\"]\n\"8C\" = false\n"),
         // Every answer through 61xx: the transport layer gets it all.
         case(
             "61xx on every command",
