@@ -385,6 +385,7 @@ const OFFLINE_TSI: u8 = 0xE8;
 const ONLINE_TSI: u8 = 0xF8;
 const AAC: u8 = 0x00;
 const VERIFY: &[u8] = &[0x00, 0x20];
+const EXTERNAL_AUTHENTICATE: &[u8] = &[0x00, 0x82];
 const GET_ATC: &[u8] = &[0x80, 0xCA, 0x9F, 0x36];
 const GET_LAST_ONLINE_ATC: &[u8] = &[0x80, 0xCA, 0x9F, 0x13];
 const TC: u8 = 0x40;
@@ -842,6 +843,26 @@ fn action_analysis_and_online() {
         )
         .amount(10_000)
         .host(HostMode::BadScript(0x72)),
+        // The card's ARQC carries a CID other than the one it signed: CDA
+        // fails on the 1st GENERATE AC and the terminal asks for an AAC
+        // at once (Book 3 §10.8), without going online.
+        case(
+            "CDA failed on the 1st GENERATE AC",
+            expect(DeclinedOffline, [0x04, 0, 0x04, 0x80, 0])
+                .genac1(ARQC | CDA_REQUEST)
+                .forbid(&[EXTERNAL_AUTHENTICATE]),
+        )
+        .base("mc-cda")
+        .card("[[faults]]\nins = \"AE\"\noccurrence = 1\naction = \"cid\"\ncid = \"90\"\n")
+        .amount(10_000),
+        // The same on the TC of the 2nd GENERATE AC: declined.
+        case(
+            "CDA failed on the 2nd GENERATE AC",
+            expect(OnlineDeclined, [0x04, 0, 0x04, 0x80, 0]).genac1(ARQC | CDA_REQUEST),
+        )
+        .base("mc-cda")
+        .card("[[faults]]\nins = \"AE\"\noccurrence = 2\naction = \"cid\"\ncid = \"50\"\n")
+        .amount(10_000),
         // CDA card online: CDA verified on both GENERATE ACs.
         case(
             "CDA online",

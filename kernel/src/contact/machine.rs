@@ -1663,7 +1663,11 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
         self.sync_status();
         if second {
+            // The AAC asked for after CDA failed on an ARQC: declined
+            // offline, nothing went online.
+            let offline_decline = self.online_arc == Some(*b"Z1");
             let outcome = match (kind, self.unable_online, cda_failed) {
+                _ if offline_decline => Outcome::DeclinedOffline,
                 (CryptogramType::Tc, false, false) => Outcome::OnlineApproved,
                 (CryptogramType::Tc, true, false) => Outcome::ApprovedUnableOnline,
                 (_, true, _) => Outcome::DeclinedUnableOnline,
@@ -1684,8 +1688,9 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
                 self.push_event(Event::GoOnline);
             }
             (CryptogramType::Arqc, true) => {
-                // Book 3 §10.8: CDA failed on an ARQC: decline with AAC.
-                self.online_arc = Some(*b"Z3");
+                // Book 3 §10.8: CDA failed on an ARQC: decline offline
+                // (ARC Z1) with an AAC.
+                self.online_arc = Some(*b"Z1");
                 self.requested = CryptogramType::Aac;
                 self.send_genac(true, CryptogramType::Aac);
             }
