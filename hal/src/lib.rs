@@ -18,10 +18,10 @@
 
 pub mod atr;
 pub mod channel;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iso14443;
 pub mod pps;
 pub mod rf;
 pub mod t0;
 pub mod t1;
-#[doc(hidden)]
-pub mod fuzzing;

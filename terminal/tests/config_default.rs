@@ -219,9 +219,7 @@ fn aids_of_the_simulated_cards() {
     assert_eq!(a.aid, PROJECT_RID);
     assert_eq!(a.asi(), 0x01);
     // Scheme test cards: generic parameters, partial selection.
-    let visa = config
-        .aid(&hex::decode("A0000000031010").unwrap())
-        .unwrap();
+    let visa = config.aid(&hex::decode("A0000000031010").unwrap()).unwrap();
     assert!(visa.partial_selection);
     assert_eq!(visa.floor_limit, 0);
     assert!(
