@@ -1,0 +1,498 @@
+//! Records one full contact transaction for the `firmware/` crate (the
+//! kernel on a Cortex-M4F under QEMU), exactly as the bench
+//! `benches/kernel_transaction.rs` records its own: profile `mc-cda` with
+//! offline enciphered PIN first (CDA under the project's 1984-bit test CA,
+//! RID F000000999 index 01), the builtin terminal configuration `default`,
+//! online approval by the simulated issuer host, two GENERATE ACs.
+//!
+//! `cargo run -p emv-test-cards --example fw_trace -- firmware/data`
+//!
+//! Writes into the given folder (see `README.md` there for the formats):
+//! `exchanges.bin`, `host.bin`, `input.bin`, `pin.bin`, `capk.bin`,
+//! `terminal.rs` and `README.md`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use emv_kernel::Tag;
+use emv_kernel::contact::machine::{
+    Event, OnlineResponse, Outcome, PinEntry, PinKind, TerminalParams, Transaction,
+    TransactionInput,
+};
+use emv_kernel::crypto::SoftwareCrypto;
+use emv_kernel::selection::candidate::Candidate;
+use emv_terminal::config::{TerminalConfig, capk_checksum};
+use emv_terminal::driver::{Cardholder, Host, HostAnswer, run, with_params};
+use emv_test_cards::card::SimChannel;
+use emv_test_cards::engine::EmvCard;
+use emv_test_cards::host::IssuerHost;
+use emv_test_cards::profile::load::load_str;
+
+/// mc-cda (CDA, CA index 01: 1984 bits) with offline enciphered PIN first
+/// (the bench's profile).
+const PROFILE: &str = r#"
+extends = "mc-cda"
+name = "bench"
+[app.main.records."2.1"]
+"8E" = "000000000000000044031F03"
+"#;
+
+const PIN: [u8; 4] = [1, 2, 3, 4];
+
+struct Person;
+
+impl Cardholder for Person {
+    fn choose(&mut self, _: &[Candidate]) -> usize {
+        0
+    }
+    fn confirm(&mut self, _: &Candidate) -> bool {
+        true
+    }
+    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
+        assert_eq!(kind, PinKind::OfflineEnciphered);
+        let mut digits = [0u8; 12];
+        digits[..PIN.len()].copy_from_slice(&PIN);
+        PinEntry::Digits {
+            digits,
+            len: PIN.len() as u8,
+        }
+    }
+}
+
+/// The issuer host, recording its answer.
+struct Recording(IssuerHost, Option<HostAnswer>);
+
+impl Host for Recording {
+    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
+        let r = self.0.authorise(request).unwrap();
+        let a = HostAnswer::Response {
+            arc: r.arc,
+            issuer_authentication_data: r.issuer_authentication_data,
+            scripts: r.scripts.concat(),
+        };
+        self.1 = Some(a.clone());
+        a
+    }
+}
+
+fn u16_len(n: usize) -> [u8; 2] {
+    u16::try_from(n).expect("fits in u16").to_be_bytes()
+}
+
+fn rust_bytes(b: &[u8]) -> String {
+    let mut s = String::from("&[");
+    for (i, x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        write!(s, "0x{x:02X}").unwrap();
+    }
+    s.push(']');
+    s
+}
+
+fn rust_array(b: &[u8]) -> String {
+    rust_bytes(b).trim_start_matches('&').to_string()
+}
+
+/// The kernel-only loop of the bench, over the recording: the exact
+/// exchanges the firmware will replay, checked command by command.
+fn replay_kernel_only(
+    params: TerminalParams<'_>,
+    config: &TerminalConfig,
+    input: TransactionInput,
+    exchanges: &[(Vec<u8>, Vec<u8>)],
+    answer: (&[u8; 2], &[u8], &[u8]),
+) -> Outcome {
+    let mut t = Transaction::new(params, input, &SoftwareCrypto, config);
+    let mut cmd = [0u8; 261];
+    let mut request = [0u8; 512];
+    let mut next = exchanges.iter();
+    loop {
+        while let Some(event) = t.poll_event() {
+            match event {
+                Event::ChooseApplication => t.choose(0).unwrap(),
+                Event::ConfirmApplication { .. } => t.confirm(true).unwrap(),
+                Event::TryAgain => {}
+                Event::NeedPin { kind, tries_left } => {
+                    t.handle_pin(Person.pin(kind, tries_left)).unwrap();
+                }
+                Event::GoOnline => {
+                    t.authorisation_request(&mut request).unwrap();
+                    t.handle_online(OnlineResponse::Response {
+                        arc: *answer.0,
+                        issuer_authentication_data: answer.1,
+                        scripts: answer.2,
+                    })
+                    .unwrap();
+                }
+                Event::Outcome(outcome) => {
+                    assert!(next.next().is_none(), "exchanges left over");
+                    return outcome;
+                }
+            }
+        }
+        if let Some(n) = t.poll_transmit(&mut cmd).unwrap() {
+            let (c, r) = next.next().expect("the kernel sent more commands");
+            assert_eq!(&cmd[..n], c.as_slice());
+            t.handle_response(r).unwrap();
+        }
+    }
+}
+
+fn terminal_rs(params: &TerminalParams<'_>) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "// @generated by `cargo run -p emv-test-cards --example fw_trace -- firmware/data`\n\
+         // from `emv_terminal::config::TerminalConfig::builtin_default()`\n\
+         // (terminal/config/default.toml) through `emv_terminal::driver::with_params`:\n\
+         // exactly the TerminalParams the blocking driver gives the kernel.\n\
+         // Primitive values only; firmware/src/main.rs builds the kernel types.\n\n",
+    );
+    writeln!(
+        s,
+        "pub const TERMINAL_TYPE: u8 = 0x{:02X};",
+        params.terminal_type.to_byte()
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "pub const CAPABILITIES: [u8; 3] = {};",
+        rust_array(&params.capabilities.to_bytes())
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "pub const ADDITIONAL_CAPABILITIES: [u8; 5] = {};",
+        rust_array(&params.additional_capabilities.to_bytes())
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "pub const COUNTRY_CODE: [u8; 2] = {};",
+        rust_array(&params.country_code)
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "pub const CURRENCY_CODE: [u8; 2] = {};",
+        rust_array(&params.currency_code)
+    )
+    .unwrap();
+    s.push_str("\n/// Terminal data objects offered to DOLs: (tag, value).\n");
+    writeln!(
+        s,
+        "pub const DATA: [(u32, &[u8]); {}] = [",
+        params.data.len()
+    )
+    .unwrap();
+    for (tag, value) in params.data {
+        writeln!(s, "    (0x{:X}, {}),", tag.raw(), rust_bytes(value)).unwrap();
+    }
+    s.push_str("];\n\n/// The terminal's AIDs: (AID, partial selection allowed).\n");
+    writeln!(
+        s,
+        "pub const AIDS: [(&[u8], bool); {}] = [",
+        params.aids.len()
+    )
+    .unwrap();
+    for a in params.aids {
+        writeln!(s, "    ({}, {}),", rust_bytes(a.aid), a.partial_selection).unwrap();
+    }
+    s.push_str(
+        "];\n\n/// Per-AID parameters, in the order of AIDS: (application version,\n\
+         /// floor limit, TAC denial, TAC online, TAC default,\n\
+         /// random selection (threshold, target %, max target %), default DDOL,\n\
+         /// default TDOL, velocity checking).\n",
+    );
+    s.push_str("#[allow(clippy::type_complexity)]\n");
+    writeln!(
+        s,
+        "pub const AID_PARAMS: [([u8; 2], u64, [u8; 5], [u8; 5], [u8; 5], Option<(u64, u8, u8)>, &[u8], &[u8], bool); {}] = [",
+        params.aid_params.len()
+    )
+    .unwrap();
+    for a in params.aid_params {
+        let version = a.application_version.expect("the driver always sets 9F09");
+        let random = match a.random_selection {
+            Some(r) => format!(
+                "Some(({}, {}, {}))",
+                r.threshold, r.target_percent, r.max_target_percent
+            ),
+            None => "None".into(),
+        };
+        writeln!(
+            s,
+            "    ({}, {}, {}, {}, {}, {}, {}, {}, {}),",
+            rust_array(&version),
+            a.floor_limit,
+            rust_array(&a.tac.denial),
+            rust_array(&a.tac.online),
+            rust_array(&a.tac.default),
+            random,
+            rust_bytes(a.default_ddol),
+            rust_bytes(a.default_tdol),
+            a.velocity_checking
+        )
+        .unwrap();
+    }
+    s.push_str("];\n\n/// Exception file: PANs as `5A` values.\n");
+    writeln!(
+        s,
+        "pub const EXCEPTION_FILE: [&[u8]; {}] = [",
+        params.exception_file.len()
+    )
+    .unwrap();
+    for p in params.exception_file {
+        writeln!(s, "    {},", rust_bytes(p)).unwrap();
+    }
+    s.push_str("];\n\n");
+    // The driver's fixed options (not in the configuration file).
+    writeln!(
+        s,
+        "/// `selection::Options` as the driver sets them (`Options::default()`).\n\
+         pub const SELECTION_USE_PSE: bool = {};\n\
+         pub const SELECTION_CARDHOLDER_SELECTION: bool = {};\n\
+         pub const SELECTION_CARDHOLDER_CONFIRMATION: bool = {};\n\
+         /// `CvmOptions` as the driver sets them (`CvmOptions::DEFAULT`).\n\
+         pub const CVM_SUBSEQUENT_PIN_BYPASS: bool = {};\n\
+         pub const CVM_FAIL_CVM_SUPPORTED: bool = {};",
+        params.selection.use_pse,
+        params.selection.cardholder_selection,
+        params.selection.cardholder_confirmation,
+        params.cvm.subsequent_pin_bypass,
+        params.cvm.fail_cvm_supported,
+    )
+    .unwrap();
+    s
+}
+
+fn main() {
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "firmware/data".into()),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let config = TerminalConfig::builtin_default().unwrap();
+    let loaded = load_str("bench.toml", PROFILE, None).unwrap();
+    let input = TransactionInput {
+        amount: 25_000,
+        amount_other: 0,
+        transaction_type: 0,
+        date: [0x26, 0x11, 0x28],
+        time: [0x12, 0, 0],
+        unpredictable_number: [0xCA, 0xFE, 0xBA, 0xBE],
+        random_number: 50,
+        sequence_counter: 1,
+    };
+
+    // Record, as the bench does.
+    let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
+    let mut host = Recording(IssuerHost::from_profile(&loaded).unwrap(), None);
+    let report = run(&config, input, &mut ch, &mut Person, &mut host).unwrap();
+    assert_eq!(
+        report.outcome,
+        Outcome::OnlineApproved,
+        "trail {:#?}",
+        report.trail
+    );
+    assert_eq!(report.cvm_results[0] & 0x3F, 0x04, "offline enciphered PIN");
+    assert_eq!(report.tvr[0] & 0x04, 0, "CDA verified");
+    let genacs = report
+        .apdus
+        .iter()
+        .filter(|(c, _)| c.get(1) == Some(&0xAE))
+        .count();
+    assert_eq!(genacs, 2);
+    // The firmware hands the responses to the kernel as recorded: no
+    // transport-layer 61xx/6Cxx in between.
+    for (_, r) in &report.apdus {
+        assert!(
+            !matches!(r.as_slice(), [.., 0x61 | 0x6C, _]),
+            "transport status word in the recording"
+        );
+    }
+    let Some(HostAnswer::Response {
+        arc,
+        issuer_authentication_data,
+        scripts,
+    }) = host.1.clone()
+    else {
+        panic!("the recording went online");
+    };
+
+    // The CA key the card names: RID of the selected AID, index from 8F.
+    let get = |tag: u32| {
+        report
+            .data
+            .iter()
+            .find(|(t, _)| *t == Tag::new(tag))
+            .map(|(_, v)| v.clone())
+    };
+    let rid: [u8; 5] = report.aid[..5].try_into().unwrap();
+    let index = get(0x8F).expect("the card gave a CA index")[0];
+    let capk = config.capk(rid, index).expect("the terminal has the key");
+
+    // The kernel alone replays it to the same outcome.
+    let outcome = with_params(&config, |params| {
+        replay_kernel_only(
+            params,
+            &config,
+            input,
+            &report.apdus,
+            (&arc, &issuer_authentication_data, &scripts),
+        )
+    });
+    assert_eq!(outcome, Outcome::OnlineApproved);
+
+    // exchanges.bin
+    let mut ex = Vec::new();
+    for (c, r) in &report.apdus {
+        ex.extend_from_slice(&u16_len(c.len()));
+        ex.extend_from_slice(c);
+        ex.extend_from_slice(&u16_len(r.len()));
+        ex.extend_from_slice(r);
+    }
+    std::fs::write(dir.join("exchanges.bin"), &ex).unwrap();
+
+    // host.bin
+    let mut h = Vec::new();
+    h.extend_from_slice(&arc);
+    h.extend_from_slice(&u16_len(issuer_authentication_data.len()));
+    h.extend_from_slice(&issuer_authentication_data);
+    h.extend_from_slice(&u16_len(scripts.len()));
+    h.extend_from_slice(&scripts);
+    std::fs::write(dir.join("host.bin"), &h).unwrap();
+
+    // input.bin
+    let mut i = Vec::new();
+    i.extend_from_slice(&input.amount.to_be_bytes());
+    i.extend_from_slice(&input.amount_other.to_be_bytes());
+    i.push(input.transaction_type);
+    i.extend_from_slice(&input.date);
+    i.extend_from_slice(&input.time);
+    i.extend_from_slice(&input.unpredictable_number);
+    i.push(input.random_number);
+    i.extend_from_slice(&input.sequence_counter.to_be_bytes());
+    assert_eq!(i.len(), 32);
+    std::fs::write(dir.join("input.bin"), &i).unwrap();
+
+    // pin.bin
+    let mut p = vec![u8::try_from(PIN.len()).unwrap()];
+    p.extend_from_slice(&PIN);
+    std::fs::write(dir.join("pin.bin"), &p).unwrap();
+
+    // capk.bin
+    let mut k = Vec::new();
+    k.extend_from_slice(&capk.rid);
+    k.push(capk.index);
+    k.extend_from_slice(&u16_len(capk.modulus.len()));
+    k.extend_from_slice(&capk.modulus);
+    k.push(u8::try_from(capk.exponent.len()).unwrap());
+    k.extend_from_slice(&capk.exponent);
+    let (year, month) = capk.expiry_month().unwrap_or((0, 0));
+    k.extend_from_slice(&year.to_be_bytes());
+    k.push(month);
+    k.extend_from_slice(&capk_checksum(
+        capk.rid,
+        capk.index,
+        &capk.modulus,
+        &capk.exponent,
+    ));
+    std::fs::write(dir.join("capk.bin"), &k).unwrap();
+
+    // terminal.rs
+    let terminal = with_params(&config, |params| terminal_rs(&params));
+    std::fs::write(dir.join("terminal.rs"), terminal).unwrap();
+
+    std::fs::write(
+        dir.join("README.md"),
+        readme(&report.apdus, &report.tvr, &report.cvm_results, rid, index),
+    )
+    .unwrap();
+    println!(
+        "fw_trace: {} exchanges ({} bytes), host answer ARC {:?}, CAPK {}/{:02X} ({} bits) -> {}",
+        report.apdus.len(),
+        ex.len(),
+        String::from_utf8_lossy(&arc),
+        hex::encode_upper(rid),
+        index,
+        capk.modulus.len() * 8,
+        dir.display()
+    );
+}
+
+fn readme(
+    apdus: &[(Vec<u8>, Vec<u8>)],
+    tvr: &[u8; 5],
+    cvm: &[u8; 3],
+    rid: [u8; 5],
+    index: u8,
+) -> String {
+    let mut list = String::new();
+    for (n, (c, r)) in apdus.iter().enumerate() {
+        let sw = &r[r.len() - 2..];
+        writeln!(
+            list,
+            "| {} | `{}` | {} | {} | `{}` |",
+            n + 1,
+            hex::encode_upper(&c[..4]),
+            c.len(),
+            r.len(),
+            hex::encode_upper(sw)
+        )
+        .unwrap();
+    }
+    format!(
+        "# Recorded transaction for the firmware\n\
+\n\
+Generated — do not edit. Regenerate from the workspace root with\n\
+\n\
+```sh\n\
+cargo run -p emv-test-cards --example fw_trace -- firmware/data\n\
+```\n\
+\n\
+The recorder (`test-cards/examples/fw_trace.rs`) runs one full contact\n\
+transaction exactly as `test-cards/benches/kernel_transaction.rs` records\n\
+its own: the simulated card of profile `mc-cda` with offline enciphered PIN\n\
+first (CVM list `8E` = `000000000000000044031F03`), CDA under the project's\n\
+1984-bit test CA (RID `{rid}`, index `{index:02X}`), the builtin terminal\n\
+configuration `default` (`terminal/config/default.toml`), PIN 1234, online\n\
+approval by the simulated issuer host (`emv_test_cards::host::IssuerHost`),\n\
+two GENERATE ACs. Final TVR `{tvr}`, CVM Results `{cvm}`. It then replays the\n\
+recording through the kernel alone (the bench's minimal loop) and checks the\n\
+outcome (OnlineApproved) before writing the files. The simulated card's keys\n\
+and the issuer's keys are derived from fixed seeds, so the files are\n\
+reproducible.\n\
+\n\
+## Files (all integers big-endian)\n\
+\n\
+| file | content |\n\
+|---|---|\n\
+| `exchanges.bin` | for each exchange in order: u16 command length, command (C-APDU), u16 response length, response (R-APDU with SW1 SW2) |\n\
+| `host.bin` | the issuer host's answer: ARC (2 bytes, ASCII), u16 length + Issuer Authentication Data (`91` value), u16 length + issuer scripts (`71`/`72` templates, concatenated) |\n\
+| `input.bin` | `TransactionInput`, 32 bytes: amount u64, amount other u64, transaction type u8, date YYMMDD (3, BCD), time HHMMSS (3, BCD), unpredictable number (4), random number u8, sequence counter u32 |\n\
+| `pin.bin` | PIN length u8, then the digits (one per byte, 0–9) |\n\
+| `capk.bin` | the CA public key: RID (5), index u8, u16 modulus length, modulus, u8 exponent length, exponent, expiry year u16 + month u8 (0 = none), SHA-1 check sum (20) |\n\
+| `terminal.rs` | the `TerminalParams` the blocking driver builds from the configuration (`emv_terminal::driver::with_params`), as Rust constants of primitive types |\n\
+\n\
+## Exchanges\n\
+\n\
+| # | CLA INS P1 P2 | command bytes | response bytes | SW |\n\
+|---|---|---|---|---|\n\
+{list}",
+        rid = hex::encode_upper(rid),
+        tvr = hex::encode_upper(tvr),
+        cvm = hex::encode_upper(cvm),
+    )
+}
