@@ -23,5 +23,6 @@ pub mod fuzzing;
 pub mod iso14443;
 pub mod pps;
 pub mod rf;
+pub mod slot;
 pub mod t0;
 pub mod t1;

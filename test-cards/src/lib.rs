@@ -8,6 +8,8 @@
 //!   behind the `emv-hal` `CardChannel`.
 
 pub mod card;
+pub mod chips;
+pub mod deck;
 pub mod engine;
 pub mod profile;
 pub mod vpcd;
