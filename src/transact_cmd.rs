@@ -20,7 +20,7 @@ use emv_terminal::driver::{Cardholder, DriverError, Host, HostAnswer, Report, ru
 use emv_test_cards::card::{SimChannel, SimError};
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::{IssuerHost, Policy};
-use emv_test_cards::profile::load::load;
+use emv_test_cards::profile::load::{Loaded, load};
 use emv_test_cards::replay::ReplayCard;
 use emv_test_cards::trace::Trace;
 use serde_json::json;
@@ -60,6 +60,10 @@ pub struct Args {
     pub card: String,
     /// A recorded trace to replay instead of a simulated card.
     pub replay: Option<String>,
+    /// A PC/SC reader to run the transaction through (the card in it is
+    /// real, or a simulated one served by `emv card serve`); `card` then
+    /// names the profile whose issuer keys the issuer host uses.
+    pub reader: Option<String>,
     /// Amount in minor units.
     pub amount: u64,
     /// Other amount in minor units.
@@ -203,6 +207,57 @@ impl Host for Issuer {
     }
 }
 
+/// The issuer host simulator with the issuer keys of `loaded`, answering
+/// as `online` says (`Unable`: no host).
+fn issuer_for(loaded: &Loaded, online: OnlineMode) -> Result<Issuer, String> {
+    let mut host = IssuerHost::from_profile(loaded).map_err(|e| e.to_string())?;
+    host.policy = if online == OnlineMode::Decline {
+        Policy::Decline
+    } else {
+        Policy::Approve
+    };
+    Ok(Issuer((online != OnlineMode::Unable).then_some(host)))
+}
+
+/// Runs the transaction with the card in PC/SC reader `name` (shared
+/// access, T=0 or T=1 as the card offers; the PC/SC back-end handles
+/// `61xx`/`6Cxx` above the reader).
+#[cfg(feature = "pcsc")]
+fn through_reader(
+    name: &str,
+    config: &TerminalConfig,
+    input: TransactionInput,
+    person: &mut Person<'_>,
+    issuer: &mut Issuer,
+) -> Result<Report, String> {
+    use emv_readers::pcsc::{ConnectOptions, PcscReaders};
+    let mut readers = PcscReaders::establish().map_err(|e| e.to_string())?;
+    let mut card = readers
+        .connect(name, ConnectOptions::default())
+        .map_err(|e| e.to_string())?;
+    let report = run(config, input, &mut card, person, issuer).map_err(|e| e.to_string());
+    // Leave the card powered for the next application, as a terminal does
+    // after a completed transaction; a failed disconnect changes nothing.
+    let _ = card.disconnect(emv_readers::pcsc::Disposition::LeaveCard);
+    report
+}
+
+/// Without the `pcsc` feature: an error saying how to rebuild.
+#[cfg(not(feature = "pcsc"))]
+fn through_reader(
+    _name: &str,
+    _config: &TerminalConfig,
+    _input: TransactionInput,
+    _person: &mut Person<'_>,
+    _issuer: &mut Issuer,
+) -> Result<Report, String> {
+    Err(
+        "--reader: this emv binary was built without PC/SC support: rebuild with \
+         `cargo build --release --features pcsc` (needs libpcsclite-dev and pkg-config)"
+            .to_owned(),
+    )
+}
+
 fn outcome_name(o: Outcome) -> &'static str {
     match o {
         Outcome::ApprovedOffline | Outcome::ApprovedUnableOnline => "approved",
@@ -273,8 +328,8 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         choose: args.choose,
     };
     let fail = |e: DriverError<SimError>| e.to_string();
-    let (report, title, unmatched) = match &args.replay {
-        Some(path) => {
+    let (report, title, unmatched) = match (&args.replay, &args.reader) {
+        (Some(path), _) => {
             let trace = Trace::load(path).map_err(|e| e.to_string())?;
             let mut host = RecordedIssuer::new(&trace, args.online);
             let title = format!("replay of {path} ({} exchanges)", trace.exchanges.len());
@@ -282,16 +337,20 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
             let report = run(&config, input, &mut channel, &mut person, &mut host).map_err(fail)?;
             (report, title, channel.card().unmatched().to_vec())
         }
-        None => {
+        (None, Some(reader)) => {
+            let loaded = load(&args.card).map_err(|e| e.to_string())?;
+            let mut issuer = issuer_for(&loaded, args.online)?;
+            let title = format!(
+                "PC/SC reader {reader:?} (issuer keys of profile {})",
+                loaded.profile.name
+            );
+            let report = through_reader(reader, &config, input, &mut person, &mut issuer)?;
+            (report, title, Vec::new())
+        }
+        (None, None) => {
             let loaded = load(&args.card).map_err(|e| e.to_string())?;
             let card = EmvCard::build(&loaded).map_err(|e| e.to_string())?;
-            let mut host = IssuerHost::from_profile(&loaded).map_err(|e| e.to_string())?;
-            host.policy = if args.online == OnlineMode::Decline {
-                Policy::Decline
-            } else {
-                Policy::Approve
-            };
-            let mut issuer = Issuer((args.online != OnlineMode::Unable).then_some(host));
+            let mut issuer = issuer_for(&loaded, args.online)?;
             let title = format!("{} ({})", loaded.profile.name, loaded.profile.description);
             let mut channel = SimChannel::new(card);
             let report =
