@@ -3,6 +3,8 @@
 //! in-process.
 
 pub mod card_cmd;
+pub mod deck_cmd;
 pub mod decode;
 pub mod hexinput;
+pub mod readers_cmd;
 pub mod transact_cmd;

@@ -23,8 +23,45 @@ enum Command {
     /// Simulated cards described by profiles.
     #[command(subcommand)]
     Card(CardCommand),
-    /// Run one contact transaction against a simulated card.
+    /// Run one contact transaction against a simulated card, a recorded
+    /// trace or the card in a PC/SC reader.
     Transact(TransactArgs),
+    /// The PC/SC readers, the state of their slots and the ATR of each card
+    /// with the EMV Level 1 verdict (needs a build with `--features pcsc`).
+    Readers {
+        /// Print `{"readers": [...]}` instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Test decks for certification labs (docs/decks.md).
+    #[command(subcommand)]
+    Deck(DeckCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum DeckCommand {
+    /// Run decks and write reports. Exit codes: 0 all passed, 1 a case
+    /// failed, 2 a bad deck or argument.
+    Run {
+        /// Deck files, or directories whose `*.toml` files are decks.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Only the cases whose id or ref matches (substring, or a glob with `*` and `?`).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Write a JUnit XML report here.
+        #[arg(long)]
+        junit: Option<String>,
+        /// Write a JSON Lines report (one object per case) here.
+        #[arg(long)]
+        json: Option<String>,
+        /// Write a self-contained HTML report here.
+        #[arg(long)]
+        html: Option<String>,
+    },
 }
 
 /// `emv transact` arguments. Exit codes: 0 approved, 3 declined,
@@ -38,12 +75,18 @@ struct TransactArgs {
     #[arg(long, default_value = "0.00")]
     other: String,
     /// Card profile: a built-in name (`emv card profiles`) or a `.toml` file.
+    /// With `--reader`, the profile whose issuer keys the issuer host uses
+    /// (the one `emv card serve` serves).
     #[arg(long, default_value = "baseline", conflicts_with = "replay")]
     card: String,
     /// Replay a recorded trace (project trace format, or a public trace
     /// format `emv decode` reads) instead of a simulated card.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "reader")]
     replay: Option<String>,
+    /// Run through the card in this PC/SC reader (`emv readers` lists them;
+    /// needs a build with `--features pcsc`).
+    #[arg(long)]
+    reader: Option<String>,
     /// Transaction type.
     #[arg(long = "type", value_enum, default_value = "purchase")]
     tx_type: emv::transact_cmd::TxType,
@@ -100,6 +143,7 @@ fn run_transact(a: &TransactArgs) -> Result<(String, u8), DecodeError> {
     let args = emv::transact_cmd::Args {
         card: a.card.clone(),
         replay: a.replay.clone(),
+        reader: a.reader.clone(),
         amount: emv::transact_cmd::parse_amount(&a.amount).map_err(DecodeError::new)?,
         other: emv::transact_cmd::parse_amount(&a.other).map_err(DecodeError::new)?,
         tx_type: a.tx_type,
@@ -240,6 +284,25 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Transact(args) => run_transact(args),
         Command::Decode(args) => run_decode(args).map(|t| (t, 0)),
+        Command::Readers { json } => emv::readers_cmd::list_readers(*json)
+            .map(|t| (t, 0))
+            .map_err(DecodeError::new),
+        Command::Deck(DeckCommand::Run {
+            paths,
+            jobs,
+            filter,
+            junit,
+            json,
+            html,
+        }) => emv::deck_cmd::run(
+            paths,
+            *jobs,
+            filter.as_deref(),
+            junit.as_deref(),
+            json.as_deref(),
+            html.as_deref(),
+        )
+        .map_err(DecodeError::new),
         Command::Card(CardCommand::Profiles) => emv::card_cmd::profiles()
             .map(|t| (t, 0))
             .map_err(DecodeError::new),
