@@ -406,13 +406,14 @@ fn run(t: &mut Tx, stats: &mut Stats) -> Result<Outcome, Failure> {
     Err(Failure::Stuck)
 }
 
-/// Constructs the transaction in its `static`, in place where the compiler
-/// manages (`StaticCell::init_with`); its frame is gone once it returns.
+/// Constructs the transaction in its `static`, in place
+/// (`Transaction::init` into `StaticCell::uninit`); its frame is gone once
+/// it returns.
 #[cfg(not(feature = "on-stack"))]
 #[inline(never)]
 fn init_static() -> &'static mut Tx {
     static TX: static_cell::StaticCell<Tx> = static_cell::StaticCell::new();
-    TX.init_with(|| Transaction::new(PARAMS, INPUT, &CRYPTO, &STORE))
+    Transaction::init(TX.uninit(), PARAMS, INPUT, &CRYPTO, &STORE)
 }
 
 // ---------------------------------------------------------------------------
@@ -519,11 +520,14 @@ fn main() -> ! {
 
     // Construction, in its own frame, measured on its own.
     #[cfg(not(feature = "on-stack"))]
-    let (t, placement) = (init_static(), "a static (.bss, StaticCell::init_with)");
+    let (t, placement) = (init_static(), "a static (.bss, StaticCell + Transaction::init)");
     #[cfg(feature = "on-stack")]
-    let mut tx: Tx = Transaction::new(PARAMS, INPUT, &CRYPTO, &STORE);
+    let mut slot = core::mem::MaybeUninit::<Tx>::uninit();
     #[cfg(feature = "on-stack")]
-    let (t, placement) = (&mut tx, "main's stack frame");
+    let (t, placement) = (
+        Transaction::init(&mut slot, PARAMS, INPUT, &CRYPTO, &STORE),
+        "main's stack frame",
+    );
     let init_peak = stack_high_water();
     let main_depth = current_stack_depth();
 

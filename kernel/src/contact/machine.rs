@@ -23,6 +23,8 @@
 //! termination are [`Outcome`]s, not errors. No heap: the transaction's
 //! data lives in the struct (see [`Transaction`]'s size in the README).
 
+use core::mem::MaybeUninit;
+
 use crate::Tag;
 use crate::contact::cvm::{
     ActionResult, CvmContext, CvmEvaluator, CvmOptions, CvmRequest, CvmStep, Verification,
@@ -384,23 +386,114 @@ fn is_approving_arc(arc: [u8; 2]) -> bool {
 }
 
 impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
-    /// Starts a transaction.
+    /// Starts a transaction, returned by value.
+    ///
+    /// The value is large (see [`Transaction`]); where the stack is small,
+    /// construct it in place with [`Transaction::init`] instead, or reuse
+    /// one with [`Transaction::reset`].
     pub fn new(
         params: TerminalParams<'a>,
         input: TransactionInput,
         crypto: &'a P,
         capks: &'a S,
     ) -> Self {
-        let mut t = Self {
+        let mut t = Self::empty(params, input, crypto, capks);
+        t.set_terminal_data();
+        t
+    }
+
+    /// Starts a transaction in `slot`, in place: the transaction is written
+    /// field by field into the caller's storage (a `static`, a
+    /// `StaticCell`, a frame that outlives the transaction) without passing
+    /// through the stack, which [`Transaction::new`] may not avoid. Returns
+    /// the initialised transaction; a later [`Transaction::reset`] starts
+    /// the next one in the same place.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use emv_kernel::contact::machine::{Transaction, TerminalParams, TransactionInput};
+    /// # use emv_kernel::crypto::SoftwareCrypto;
+    /// # use emv_kernel::oda::StaticCapkStore;
+    /// # fn run(params: TerminalParams<'_>, input: TransactionInput) {
+    /// let capks = StaticCapkStore::default();
+    /// let mut slot = MaybeUninit::uninit();
+    /// let t = Transaction::init(&mut slot, params, input, &SoftwareCrypto, &capks);
+    /// let _ = t.poll_event();
+    /// # }
+    /// ```
+    pub fn init<'s>(
+        slot: &'s mut MaybeUninit<Self>,
+        params: TerminalParams<'a>,
+        input: TransactionInput,
+        crypto: &'a P,
+        capks: &'a S,
+    ) -> &'s mut Self {
+        let t = slot.write(Self::empty(params, input, crypto, capks));
+        t.set_terminal_data();
+        t
+    }
+
+    /// Ends this transaction (whatever its state) and starts the next one
+    /// in place, with the same terminal parameters, crypto provider and
+    /// CA keys and the new `input`: the same as a new
+    /// [`Transaction::new`], without a second transaction on the stack.
+    pub fn reset(&mut self, input: TransactionInput) {
+        let params = self.params;
+        self.input = input;
+        self.selection.reset(params.aids, params.selection);
+        self.store.clear();
+        self.trail.clear();
+        self.tvr = Tvr::default();
+        self.tsi = Tsi::default();
+        self.state = State::Selecting;
+        self.step = Step::None;
+        self.awaiting = false;
+        self.events = [None; 4];
+        self.aid_index = 0;
+        self.aip = Aip::default();
+        self.static_len = 0;
+        self.static_overflow = false;
+        self.pdol_len = 0;
+        self.cdol1_len = 0;
+        self.oda = None;
+        self.icc_key = None;
+        self.cvm = None;
+        self.pin = None;
+        self.challenge = [0; 8];
+        self.tries_left = None;
+        self.cvm_results = CvmResults::no_cvm_performed(crate::data::cvm::CvmResult::Unknown);
+        self.requested = CryptogramType::Aac;
+        self.advice = None;
+        self.online_arc = None;
+        self.unable_online = false;
+        self.scripts_len = 0;
+        self.script_results_len = 0;
+        self.pending_len = 0;
+        self.cdol2_len = 0;
+        self.pending_outcome = None;
+        self.current_script_id = [0; 4];
+        self.set_terminal_data();
+    }
+
+    /// Every field of a transaction before its terminal data is stored:
+    /// inlined into [`Transaction::init`] so that it is built in place.
+    #[inline(always)]
+    fn empty(
+        params: TerminalParams<'a>,
+        input: TransactionInput,
+        crypto: &'a P,
+        capks: &'a S,
+    ) -> Self {
+        Self {
             params,
             input,
             crypto,
             capks,
             selection: Selection::new(params.aids, params.selection),
-            store: TransactionStore::new(),
+            store: const { TransactionStore::new() },
             tvr: Tvr::default(),
             tsi: Tsi::default(),
-            trail: Trail::new(),
+            trail: const { Trail::new() },
             state: State::Selecting,
             step: Step::None,
             awaiting: false,
@@ -436,9 +529,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             cdol2_len: 0,
             pending_outcome: None,
             current_script_id: [0; 4],
-        };
-        t.set_terminal_data();
-        t
+        }
     }
 
     fn set(&mut self, tag: u32, value: &[u8]) {
@@ -451,6 +542,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn set_terminal_data(&mut self) {
         let i = self.input;
         let p = self.params;
@@ -731,13 +823,14 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     // ----- Initiate application processing (Book 3 §10.1) -----
 
+    #[inline(never)]
     fn start_gpo(&mut self) {
         let Some(sel) = self.selection.selected().copied() else {
             self.end(Outcome::Terminated(Termination::CardError));
             return;
         };
         self.aid_index = sel.terminal_aid;
-        self.store = TransactionStore::new();
+        self.store.clear();
         self.tvr = Tvr::default();
         self.tsi = Tsi::default();
         self.set_terminal_data();
@@ -789,6 +882,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn on_gpo(&mut self, data: &[u8], sw: u16) {
         if sw == 0x6985 {
             // Book 3 §10.1: back to selection without this application.
@@ -844,6 +938,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     /// Stores every primitive object of a template; a duplicate ends the
     /// transaction (Book 3 §10.2).
+    #[inline(never)]
     fn store_template(&mut self, data: &[u8]) -> Result<(), ()> {
         for node in Walk::<MAX_DEPTH>::new(data, Mode::Strict) {
             let Ok(node) = node else {
@@ -919,6 +1014,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.step = Step::AfterRecords;
     }
 
+    #[inline(never)]
     fn on_record(&mut self, entry: usize, record: u8, data: &[u8], sw: u16) {
         if sw != 0x9000 {
             self.end(Outcome::Terminated(Termination::CardError));
@@ -966,6 +1062,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn after_records(&mut self) {
         // Mandatory data (Book 3 §10.2, §7.2).
         for tag in [0x5F24, 0x5A, 0x8C, 0x8D] {
@@ -983,6 +1080,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         date_from_9a(&self.input.date).unwrap_or((2000, 1))
     }
 
+    #[inline(never)]
     fn issuer_key(&self, buf: &mut [u8; MAX_MODULUS_LEN]) -> Result<IssuerPublicKey, OdaError> {
         let g = |t: u32| self.store.get(Tag::new(t)).unwrap_or_default();
         let rid = {
@@ -1018,6 +1116,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Ok((self.aip.to_bytes(), with_aip))
     }
 
+    #[inline(never)]
     fn perform_oda(&mut self) {
         let caps = self.params.capabilities;
         let aip = self.aip;
@@ -1078,6 +1177,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     /// Recovers the keys (and for SDA checks the signed static data).
+    #[inline(never)]
     fn oda_keys(&mut self, method: OdaMethod) -> Result<(), OdaError> {
         let mut issuer_buf = [0u8; MAX_MODULUS_LEN];
         let issuer = self.issuer_key(&mut issuer_buf)?;
@@ -1114,6 +1214,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Ok(())
     }
 
+    #[inline(never)]
     fn on_internal_authenticate(&mut self, data: &[u8], sw: u16) {
         self.tsi.set(Tsi::ODA_PERFORMED);
         let sdad = match crate::wire::tlv::parse_one(data, Mode::Strict) {
@@ -1155,6 +1256,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     // ----- Restrictions, CVM, TRM (Book 3 §10.4–10.6) -----
 
+    #[inline(never)]
     fn after_oda(&mut self) {
         let g = |t: u32| self.store.get(Tag::new(t));
         let two = |v: Option<&[u8]>| v.and_then(|v| <[u8; 2]>::try_from(v).ok());
@@ -1190,6 +1292,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.state = State::Cvm;
     }
 
+    #[inline(never)]
     fn run_cvm(&mut self) {
         let Some(mut cvm) = self.cvm.take() else {
             return self.risk_management();
@@ -1286,6 +1389,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Some(block)
     }
 
+    #[inline(never)]
     fn send_verify(&mut self, kind: PinKind) {
         let Some(block) = self.pin_block() else {
             self.pin = None;
@@ -1425,6 +1529,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.finish_risk_management();
     }
 
+    #[inline(never)]
     fn finish_risk_management(&mut self) {
         if crate::contact::trm::is_requested_by_card(self.aip) {
             let g = |t: u32| self.store.get(Tag::new(t));
@@ -1484,6 +1589,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn action_analysis(&mut self) {
         let decision = first_generate_ac(&self.taa_input(), &mut self.trail);
         self.requested = decision.cryptogram;
@@ -1509,6 +1615,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Ok((n, default_used))
     }
 
+    #[inline(never)]
     fn tdol_hash(&mut self, cdol: &[u8]) {
         // TC Hash Value (98) when the CDOL asks for it (Book 3 §10.8).
         if !dol::entries(cdol).flatten().any(|e| e.tag.raw() == 0x98) {
@@ -1529,6 +1636,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.set(0x98, &hash);
     }
 
+    #[inline(never)]
     fn send_genac(&mut self, second: bool, kind: CryptogramType) {
         self.sync_status();
         let cdol_tag = if second { 0x8D } else { 0x8C };
@@ -1564,6 +1672,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.tsi.set(Tsi::CARD_RISK_MANAGEMENT_PERFORMED);
     }
 
+    #[inline(never)]
     fn on_genac(&mut self, second: bool, data: &[u8], sw: u16) {
         if sw != 0x9000 {
             self.end(Outcome::Terminated(Termination::CardError));
@@ -1698,6 +1807,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn check_cda(&mut self, second: bool, response: &[u8], cid: u8) -> bool {
         let Some(key) = self.icc_key else {
             return false;
@@ -1817,6 +1927,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     /// Sends the next script command of the right template, or moves on.
+    #[inline(never)]
     fn advance_scripts(&mut self) {
         let State::Script { after, offset } = self.state else {
             return;
@@ -1889,6 +2000,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn on_script(&mut self, after: bool, offset: usize, sw: u16) {
         // 9F5B: per command, result (b8-b5: 0 not performed, 1 failed,
         // 2 successful; b4-b1 sequence) ‖ script identifier.
