@@ -114,12 +114,13 @@ struct Modulus<'n> {
 
 impl Modulus<'_> {
     /// Montgomery product `a·b·R⁻¹ mod n` (R = 2^(WORD_BITS·w), w words of
-    /// `n`) into `out`, with `t` (at least 2w + 1 words) as scratch.
+    /// `n`), computed in `t` (at least 2w + 1 words) and returned as a part
+    /// of it, so that the caller copies it where it wants (even over `a`).
     /// `a` and `b` are below `n`, and so is the result.
-    fn mul(&self, a: &[Word], b: &[Word], t: &mut [Word], out: &mut [Word]) {
+    fn mul<'t>(&self, a: &[Word], b: &[Word], t: &'t mut [Word]) -> &'t [Word] {
         let w = self.n.len();
         let Some(t) = t.get_mut(..2 * w + 1) else {
-            return;
+            return &[];
         };
         t.fill(0);
         // t = a·b (schoolbook, row by row).
@@ -138,7 +139,7 @@ impl Modulus<'_> {
         if top.first().copied().unwrap_or(0) != 0 || ge(value, self.n) {
             sub_assign(value, self.n);
         }
-        out.copy_from_slice(value);
+        value
     }
 
     /// `R² mod n` into `out` (w words), with `t` as scratch: `2^(w·WORD_BITS
@@ -161,13 +162,9 @@ impl Modulus<'_> {
                 sub_assign(out, self.n);
             }
         }
-        let mut sq: Num = [0; MAX_WORDS];
-        let Some(sq) = sq.get_mut(..w) else {
-            return;
-        };
         for _ in 0..WORD_BITS.trailing_zeros() {
-            sq.copy_from_slice(out);
-            self.mul(sq, sq, t, out);
+            let square = self.mul(out, out, t);
+            out.copy_from_slice(square);
         }
     }
 
@@ -211,7 +208,8 @@ fn shl1(x: &mut [Word]) -> bool {
 }
 
 /// `input^e mod modulus` into `output`, all big-endian and as long as the
-/// modulus (checked by [`check_rsa_public`] before).
+/// modulus (checked by [`check_rsa_public`] before). Three numbers and the
+/// double-length product: everything is updated in place.
 fn rsa_public_words(modulus: &[u8], e: u32, input: &[u8], output: &mut [u8]) {
     let w = modulus.len().div_ceil(WORD_BYTES).min(MAX_WORDS);
     let mut n: Num = [0; MAX_WORDS];
@@ -225,33 +223,29 @@ fn rsa_public_words(modulus: &[u8], e: u32, input: &[u8], output: &mut [u8]) {
     load(modulus, n);
     let n_inv = neg_inverse(n.first().copied().unwrap_or(1));
     let m = Modulus { n, n_inv };
-    // base = input·R mod n (Montgomery form), through R² mod n.
-    m.r_squared(&mut t, acc);
-    let mut x: Num = [0; MAX_WORDS];
-    let Some(x) = x.get_mut(..w) else {
-        return;
-    };
-    load(input, x);
-    m.mul(x, acc, &mut t, base);
+    // base = input·R mod n (Montgomery form) = input·R²·R⁻¹.
+    m.r_squared(&mut t, base);
+    load(input, acc);
+    let x = m.mul(acc, base, &mut t);
+    base.copy_from_slice(x);
     // Left-to-right square and multiply; `e` is 3 or 65537, so this is a
     // few Montgomery products and no precomputed table.
     acc.copy_from_slice(base);
     let top = u32::BITS - 1 - e.leading_zeros();
     for bit in (0..top).rev() {
-        x.copy_from_slice(acc);
-        m.mul(x, x, &mut t, acc);
+        let square = m.mul(acc, acc, &mut t);
+        acc.copy_from_slice(square);
         if (e >> bit) & 1 == 1 {
-            x.copy_from_slice(acc);
-            m.mul(x, base, &mut t, acc);
+            let product = m.mul(acc, base, &mut t);
+            acc.copy_from_slice(product);
         }
     }
     // Out of Montgomery form: acc·1·R⁻¹.
-    x.fill(0);
-    if let Some(one) = x.first_mut() {
+    base.fill(0);
+    if let Some(one) = base.first_mut() {
         *one = 1;
     }
-    m.mul(acc, x, &mut t, base);
-    store(base, output);
+    store(m.mul(acc, base, &mut t), output);
 }
 
 impl CryptoProvider for SoftwareCrypto {
