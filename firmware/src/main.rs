@@ -21,8 +21,9 @@
 //! | 3 | OnlineApproved, but state + peak stack >= 16 KiB (over budget) |
 //!
 //! By default the `Transaction` lives in a `static` (`.bss`, via
-//! `StaticCell`); with `--features on-stack` it lives in `main`'s frame and
-//! the high-water mark includes it.
+//! `StaticCell`), built there in place by `Transaction::init`; with
+//! `--features on-stack` it lives (again built in place) in `main`'s frame
+//! and the high-water mark includes it.
 
 #![no_std]
 #![no_main]
