@@ -127,8 +127,47 @@ impl Modulus<'_> {
         for (i, &ai) in a.iter().enumerate() {
             add_mul_at(t, i, ai, b);
         }
-        // Montgomery reduction: make the low w words zero by adding
-        // multiples of n, word by word.
+        self.reduce(t)
+    }
+
+    /// [`Modulus::mul`] of `a` by itself, with each cross product
+    /// `a_i·a_j` computed once and doubled.
+    fn square<'t>(&self, a: &[Word], t: &'t mut [Word]) -> &'t [Word] {
+        let w = self.n.len();
+        let Some(t) = t.get_mut(..2 * w + 1) else {
+            return &[];
+        };
+        t.fill(0);
+        // The cross products a_i·a_j, i < j, at i + j.
+        for (i, &ai) in a.iter().enumerate() {
+            add_mul_at(t, 2 * i + 1, ai, a.get(i + 1..).unwrap_or_default());
+        }
+        // Doubled (a² < 2^(2w·WORD_BITS): nothing is shifted out), plus the
+        // squares a_i² at 2i.
+        shl1(t);
+        let mut carry: Wide = 0;
+        let (pairs, rest) = t.split_at_mut(2 * w);
+        for (pair, &ai) in pairs.chunks_exact_mut(2).zip(a) {
+            if let [lo, hi] = pair {
+                let p = Wide::from(ai) * Wide::from(ai);
+                let s = Wide::from(*lo) + (p & Wide::from(Word::MAX)) + carry;
+                *lo = s as Word;
+                let s = Wide::from(*hi) + (p >> WORD_BITS) + (s >> WORD_BITS);
+                *hi = s as Word;
+                carry = s >> WORD_BITS;
+            }
+        }
+        if let Some(last) = rest.first_mut() {
+            *last = last.wrapping_add(carry as Word);
+        }
+        self.reduce(t)
+    }
+
+    /// Montgomery reduction of the product `t` (2w + 1 words): `t·R⁻¹ mod
+    /// n`, returned as a part of `t`.
+    fn reduce<'t>(&self, t: &'t mut [Word]) -> &'t [Word] {
+        let w = self.n.len();
+        // Make the low w words zero by adding multiples of n, word by word.
         for i in 0..w {
             let m = t.get(i).copied().unwrap_or(0).wrapping_mul(self.n_inv);
             add_mul_at(t, i, m, self.n);
@@ -142,10 +181,13 @@ impl Modulus<'_> {
         value
     }
 
-    /// `R² mod n` into `out` (w words), with `t` as scratch: `2^(w·WORD_BITS
-    /// + w) mod n` by doubling from the modulus' top bit, then log2(WORD_BITS)
-    /// Montgomery squarings (each doubles the exponent of two and takes one
-    /// `R` off: `(2^k·R)² / R = 2^(2k)·R`) until `2^(w·WORD_BITS)·R = R²`.
+    /// `R² mod n` into `out` (w words), with `t` (at least w + 1 words) as
+    /// scratch: `R mod n` by doubling from the modulus' top bit (at most a
+    /// word and a byte of doublings: EMV moduli are whole bytes), then w
+    /// times `v·2^WORD_BITS mod n`, each a step of schoolbook division
+    /// (Knuth, TAOCP vol. 2, §4.3.1, algorithm D: the quotient word
+    /// estimated from the top words of the normalised numbers is at most
+    /// two too large).
     fn r_squared(&self, t: &mut [Word], out: &mut [Word]) {
         let w = self.n.len();
         let bits = self.bit_len();
@@ -155,16 +197,52 @@ impl Modulus<'_> {
         if let Some(word) = out.get_mut(top / WORD_BITS as usize) {
             *word = 1 << (top % WORD_BITS as usize);
         }
-        let target = w * WORD_BITS as usize + w;
-        for _ in top..target {
+        for _ in top..w * WORD_BITS as usize {
             let carry = shl1(out);
             if carry || ge(out, self.n) {
                 sub_assign(out, self.n);
             }
         }
-        for _ in 0..WORD_BITS.trailing_zeros() {
-            let square = self.mul(out, out, t);
-            out.copy_from_slice(square);
+        // The top word of n shifted left until its top bit is set.
+        let shift = self.n.last().map_or(0, |x| x.leading_zeros());
+        let top_of = |hi: Word, lo: Word| -> Word {
+            (hi << shift) | lo.checked_shr(WORD_BITS - shift).unwrap_or(0)
+        };
+        let word = |x: &[Word], i: Option<usize>| -> Word {
+            i.and_then(|i| x.get(i)).copied().unwrap_or(0)
+        };
+        let n_top = top_of(
+            word(self.n, w.checked_sub(1)),
+            word(self.n, w.checked_sub(2)),
+        );
+        if n_top == 0 {
+            return;
+        }
+        let Some(u) = t.get_mut(..=w) else {
+            return;
+        };
+        for _ in 0..w {
+            // u = v·2^WORD_BITS (w + 1 words) < n·2^WORD_BITS.
+            let (low, high) = u.split_at_mut(1);
+            low.fill(0);
+            high.copy_from_slice(out);
+            // Estimate the quotient from the top two words of u and the
+            // top word of n, both normalised.
+            let hi = top_of(word(u, Some(w)), word(u, w.checked_sub(1)));
+            let lo = top_of(word(u, w.checked_sub(1)), word(u, w.checked_sub(2)));
+            let estimate = ((Wide::from(hi) << WORD_BITS) | Wide::from(lo)) / Wide::from(n_top);
+            let q = Word::try_from(estimate).unwrap_or(Word::MAX);
+            // u -= q·n; add n back while negative (at most twice).
+            let mut negative = sub_mul(u, q, self.n);
+            for _ in 0..3 {
+                if !negative {
+                    break;
+                }
+                negative = !add_back(u, self.n);
+            }
+            if let Some(v) = u.get(..w) {
+                out.copy_from_slice(v);
+            }
         }
     }
 
@@ -194,6 +272,49 @@ fn add_mul_at(t: &mut [Word], at: usize, m: Word, x: &[Word]) {
         *tj = s as Word;
         carry = s >> WORD_BITS;
     }
+}
+
+/// `u -= q·n` over the words of `u` (one more than `n`), returning whether
+/// the result is negative (a borrow out of the top word).
+fn sub_mul(u: &mut [Word], q: Word, n: &[Word]) -> bool {
+    let mut carry: Word = 0;
+    let mut borrow = false;
+    let mut words = u.iter_mut();
+    for (&nj, uj) in n.iter().zip(&mut words) {
+        let p = Wide::from(q) * Wide::from(nj) + Wide::from(carry);
+        carry = (p >> WORD_BITS) as Word;
+        let (d, b1) = uj.overflowing_sub(p as Word);
+        let (d, b2) = d.overflowing_sub(Word::from(borrow));
+        *uj = d;
+        borrow = b1 || b2;
+    }
+    for uj in words {
+        let (d, b1) = uj.overflowing_sub(carry);
+        let (d, b2) = d.overflowing_sub(Word::from(borrow));
+        *uj = d;
+        carry = 0;
+        borrow = b1 || b2;
+    }
+    borrow
+}
+
+/// `u += n` over the words of `u` (one more than `n`), returning the carry
+/// out of the top word (set when a negative `u` becomes non-negative).
+fn add_back(u: &mut [Word], n: &[Word]) -> bool {
+    let mut carry = false;
+    let mut words = u.iter_mut();
+    for (&nj, uj) in n.iter().zip(&mut words) {
+        let (d, c1) = uj.overflowing_add(nj);
+        let (d, c2) = d.overflowing_add(Word::from(carry));
+        *uj = d;
+        carry = c1 || c2;
+    }
+    for uj in words {
+        let (d, c) = uj.overflowing_add(Word::from(carry));
+        *uj = d;
+        carry = c;
+    }
+    carry
 }
 
 /// `x <<= 1`, returning the bit shifted out.
@@ -233,7 +354,7 @@ fn rsa_public_words(modulus: &[u8], e: u32, input: &[u8], output: &mut [u8]) {
     acc.copy_from_slice(base);
     let top = u32::BITS - 1 - e.leading_zeros();
     for bit in (0..top).rev() {
-        let square = m.mul(acc, acc, &mut t);
+        let square = m.square(acc, &mut t);
         acc.copy_from_slice(square);
         if (e >> bit) & 1 == 1 {
             let product = m.mul(acc, base, &mut t);
