@@ -19,7 +19,7 @@ add_bookworm_backports() {
   if [ -z "$mirror" ]; then
     mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
       | grep -hoE '^(deb|URIs:)[[:space:]]+(\[[^]]*\][[:space:]]+)?[a-z]+://[^[:space:]]+' \
-      | awk '{print $NF}' | grep -E '/debian/?$' | head -n1)
+      | awk '{print $NF}' | grep -E '/debian/?$' | head -n1 || true)
   fi
   [ -n "$mirror" ] || { echo "add_bookworm_backports: set DEBIAN_MIRROR" >&2; return 1; }
   echo "deb $mirror bookworm-backports main" > /etc/apt/sources.list.d/bookworm-backports.list

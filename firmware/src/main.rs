@@ -21,8 +21,9 @@
 //! | 3 | OnlineApproved, but state + peak stack >= 16 KiB (over budget) |
 //!
 //! By default the `Transaction` lives in a `static` (`.bss`, via
-//! `StaticCell`); with `--features on-stack` it lives in `main`'s frame and
-//! the high-water mark includes it.
+//! `StaticCell`), built there in place by `Transaction::init`; with
+//! `--features on-stack` it lives (again built in place) in `main`'s frame
+//! and the high-water mark includes it.
 
 #![no_std]
 #![no_main]
@@ -406,13 +407,14 @@ fn run(t: &mut Tx, stats: &mut Stats) -> Result<Outcome, Failure> {
     Err(Failure::Stuck)
 }
 
-/// Constructs the transaction in its `static`, in place where the compiler
-/// manages (`StaticCell::init_with`); its frame is gone once it returns.
+/// Constructs the transaction in its `static`, in place
+/// (`Transaction::init` into `StaticCell::uninit`); its frame is gone once
+/// it returns.
 #[cfg(not(feature = "on-stack"))]
 #[inline(never)]
 fn init_static() -> &'static mut Tx {
     static TX: static_cell::StaticCell<Tx> = static_cell::StaticCell::new();
-    TX.init_with(|| Transaction::new(PARAMS, INPUT, &CRYPTO, &STORE))
+    Transaction::init(TX.uninit(), PARAMS, INPUT, &CRYPTO, &STORE)
 }
 
 // ---------------------------------------------------------------------------
@@ -519,11 +521,14 @@ fn main() -> ! {
 
     // Construction, in its own frame, measured on its own.
     #[cfg(not(feature = "on-stack"))]
-    let (t, placement) = (init_static(), "a static (.bss, StaticCell::init_with)");
+    let (t, placement) = (init_static(), "a static (.bss, StaticCell + Transaction::init)");
     #[cfg(feature = "on-stack")]
-    let mut tx: Tx = Transaction::new(PARAMS, INPUT, &CRYPTO, &STORE);
+    let mut slot = core::mem::MaybeUninit::<Tx>::uninit();
     #[cfg(feature = "on-stack")]
-    let (t, placement) = (&mut tx, "main's stack frame");
+    let (t, placement) = (
+        Transaction::init(&mut slot, PARAMS, INPUT, &CRYPTO, &STORE),
+        "main's stack frame",
+    );
     let init_peak = stack_high_water();
     let main_depth = current_stack_depth();
 

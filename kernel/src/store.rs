@@ -78,6 +78,7 @@ impl<const BYTES: usize, const ENTRIES: usize> Default for Store<BYTES, ENTRIES>
 impl<const BYTES: usize, const ENTRIES: usize> Store<BYTES, ENTRIES> {
     /// An empty store.
     #[must_use]
+    #[inline]
     pub const fn new() -> Self {
         Self {
             arena: [0; BYTES],
@@ -140,6 +141,16 @@ impl<const BYTES: usize, const ENTRIES: usize> Store<BYTES, ENTRIES> {
     #[must_use]
     pub const fn bytes_used(&self) -> usize {
         self.used
+    }
+
+    /// Removes every object, in place (the bytes used are zeroed: the
+    /// store holds the PAN and Track 2).
+    pub fn clear(&mut self) {
+        if let Some(used) = self.arena.get_mut(..self.used) {
+            used.fill(0);
+        }
+        self.used = 0;
+        self.count = 0;
     }
 
     /// Stores a card data object; a second occurrence of the same tag is

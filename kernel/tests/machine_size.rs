@@ -1,8 +1,9 @@
 //! The transaction state's size. Issue 4's budget is state plus peak stack
-//! under 16 KiB; today the state alone is about 14 KiB (data store 5 KiB,
-//! ODA static data 2 KiB, scripts, selection) and RSA needs about 5 KiB of
-//! stack, so the store and buffers are still to be trimmed. This test
-//! keeps the state from growing meanwhile.
+//! under 16 KiB on the Cortex-M4F (`scripts/fw-check.sh` measures both
+//! there: 11,064 bytes of state and 4,552 bytes of peak stack). On a 64-bit
+//! host the state is about 12 KiB (data store 5.6 KiB, decision trail,
+//! the phase memory shared by selection, ODA static data and issuer
+//! scripts). This test keeps the state from growing meanwhile.
 
 use emv_kernel::contact::machine::Transaction;
 use emv_kernel::crypto::SoftwareCrypto;
@@ -13,5 +14,5 @@ fn transaction_state_size() {
     let size =
         core::mem::size_of::<Transaction<'static, SoftwareCrypto, StaticCapkStore<'static>>>();
     eprintln!("size_of::<Transaction>() = {size} bytes");
-    assert!(size <= 14 * 1024, "transaction state grew to {size} bytes");
+    assert!(size <= 12 * 1024, "transaction state grew to {size} bytes");
 }

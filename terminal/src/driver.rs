@@ -277,7 +277,9 @@ fn drive<C: CardChannel>(
     host: &mut impl Host,
 ) -> Result<Report, DriverError<C::Error>> {
     let crypto = SoftwareCrypto;
-    let mut t = Transaction::new(params, input, &crypto, config);
+    // In place (no second transaction on the stack while it is built).
+    let mut slot = core::mem::MaybeUninit::uninit();
+    let t = Transaction::init(&mut slot, params, input, &crypto, config);
     let mut apdus = Vec::new();
     let mut phases = Vec::new();
     let mut request = None;

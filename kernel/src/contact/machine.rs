@@ -23,6 +23,8 @@
 //! termination are [`Outcome`]s, not errors. No heap: the transaction's
 //! data lives in the struct (see [`Transaction`]'s size in the README).
 
+use core::mem::MaybeUninit;
+
 use crate::Tag;
 use crate::contact::cvm::{
     ActionResult, CvmContext, CvmEvaluator, CvmOptions, CvmRequest, CvmStep, Verification,
@@ -316,15 +318,103 @@ enum Step {
     AfterOda,
 }
 
-/// One contact transaction. Size: see `size_of::<Transaction>()` (the
-/// store, ODA buffers and selection dominate); place it in a `static` or on
-/// a large enough stack.
+/// The static data to authenticate (Book 3 §10.3): the ODA records as read,
+/// kept from the first record to offline data authentication.
+struct StaticData {
+    data: [u8; MAX_STATIC_DATA],
+    len: usize,
+    /// Some record could not be kept: ODA fails.
+    overflow: bool,
+}
+
+impl StaticData {
+    const fn new() -> Self {
+        Self {
+            data: [0; MAX_STATIC_DATA],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    fn keep(&mut self, part: &[u8]) {
+        let end = self.len + part.len();
+        match self.data.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(part);
+                self.len = end;
+            }
+            None => self.overflow = true,
+        }
+    }
+}
+
+/// The issuer scripts of the authorisation response (Book 3 §10.10),
+/// at most [`MAX_SCRIPT_DATA`] bytes of them.
+struct Scripts {
+    data: [u8; MAX_SCRIPT_DATA],
+    len: usize,
+}
+
+impl Scripts {
+    const fn new() -> Self {
+        Self {
+            data: [0; MAX_SCRIPT_DATA],
+            len: 0,
+        }
+    }
+
+    /// Keeps the first [`MAX_SCRIPT_DATA`] bytes of `scripts`.
+    fn keep(&mut self, scripts: &[u8]) {
+        let n = scripts.len().min(MAX_SCRIPT_DATA);
+        if let (Some(d), Some(s)) = (self.data.get_mut(..n), scripts.get(..n)) {
+            d.copy_from_slice(s);
+        }
+        self.len = n;
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.data.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// The memory of phases that never overlap, shared: the largest decides
+/// the size. Application selection (candidates, FCI) lasts until GET
+/// PROCESSING OPTIONS is accepted (a `6985` goes back to it); the static
+/// data to authenticate is read with the records and used up by offline
+/// data authentication, before any GENERATE AC; the issuer scripts arrive
+/// with the online response, after it.
+// The variants differ in size by design: sharing one place is the point,
+// and there is no heap to box the large one into.
+#[allow(clippy::large_enum_variant)]
+enum Work<'a> {
+    /// Application selection (Book 1 §12).
+    Selection(Selection<'a>),
+    /// Read application data and ODA (Book 3 §10.2–10.3).
+    Records(StaticData),
+    /// Online processing and issuer scripts (Book 3 §10.9–10.10).
+    Online(Scripts),
+}
+
+/// One contact transaction.
+///
+/// # Memory
+///
+/// About 11 KiB (`size_of::<Transaction>()`; the data store, the decision
+/// trail and the phase memory [`MAX_STATIC_DATA`] dominate): place it in a
+/// `static` and construct it there with [`Transaction::init`], or reuse one
+/// with [`Transaction::reset`]. The phases' buffers that never coexist
+/// (selection, static data, issuer scripts) share one place.
+///
+/// Each phase handler is a function of its own (`#[inline(never)]`), so
+/// the stack holds the frame of one phase at a time rather than the sum of
+/// all of them; the deepest stack is offline data authentication (two
+/// certificates recovered with the RSA public operation).
 pub struct Transaction<'a, P: CryptoProvider, S: CapkStore> {
     params: TerminalParams<'a>,
     input: TransactionInput,
     crypto: &'a P,
     capks: &'a S,
-    selection: Selection<'a>,
+    work: Work<'a>,
     store: TransactionStore,
     tvr: Tvr,
     tsi: Tsi,
@@ -335,9 +425,6 @@ pub struct Transaction<'a, P: CryptoProvider, S: CapkStore> {
     events: [Option<Event>; 4],
     aid_index: usize,
     aip: Aip,
-    static_data: [u8; MAX_STATIC_DATA],
-    static_len: usize,
-    static_overflow: bool,
     pdol_data: [u8; 64],
     pdol_len: usize,
     cdol1_data: [u8; 128],
@@ -354,8 +441,6 @@ pub struct Transaction<'a, P: CryptoProvider, S: CapkStore> {
     advice: Option<Cid>,
     online_arc: Option<[u8; 2]>,
     unable_online: bool,
-    scripts: [u8; MAX_SCRIPT_DATA],
-    scripts_len: usize,
     script_results: [u8; 40],
     script_results_len: usize,
     pending_command: [u8; 261],
@@ -384,32 +469,123 @@ fn is_approving_arc(arc: [u8; 2]) -> bool {
 }
 
 impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
-    /// Starts a transaction.
+    /// Starts a transaction, returned by value.
+    ///
+    /// The value is large (see [`Transaction`]); where the stack is small,
+    /// construct it in place with [`Transaction::init`] instead, or reuse
+    /// one with [`Transaction::reset`].
     pub fn new(
         params: TerminalParams<'a>,
         input: TransactionInput,
         crypto: &'a P,
         capks: &'a S,
     ) -> Self {
-        let mut t = Self {
+        let mut t = Self::empty(params, input, crypto, capks);
+        t.set_terminal_data();
+        t
+    }
+
+    /// Starts a transaction in `slot`, in place: the transaction is written
+    /// into the caller's storage (a `static`, a `StaticCell`, a frame that
+    /// outlives the transaction) rather than returned by value as
+    /// [`Transaction::new`] does, which costs a copy (or two) of it on the
+    /// stack. Safe code: the large parts are constants (`const` blocks) that
+    /// the optimiser writes straight into `slot` (on the Cortex-M4F the
+    /// construction takes well under 1 KiB of stack; `scripts/fw-check.sh`
+    /// measures it). Returns the initialised transaction; a later
+    /// [`Transaction::reset`] starts the next one in the same place.
+    ///
+    /// ```
+    /// # use core::mem::MaybeUninit;
+    /// # use emv_kernel::contact::machine::{Transaction, TerminalParams, TransactionInput};
+    /// # use emv_kernel::crypto::SoftwareCrypto;
+    /// # use emv_kernel::oda::StaticCapkStore;
+    /// # fn run(params: TerminalParams<'_>, input: TransactionInput) {
+    /// let capks = StaticCapkStore::default();
+    /// let mut slot = MaybeUninit::uninit();
+    /// let t = Transaction::init(&mut slot, params, input, &SoftwareCrypto, &capks);
+    /// let _ = t.poll_event();
+    /// # }
+    /// ```
+    pub fn init<'s>(
+        slot: &'s mut MaybeUninit<Self>,
+        params: TerminalParams<'a>,
+        input: TransactionInput,
+        crypto: &'a P,
+        capks: &'a S,
+    ) -> &'s mut Self {
+        let t = slot.write(Self::empty(params, input, crypto, capks));
+        t.set_terminal_data();
+        t
+    }
+
+    /// Ends this transaction (whatever its state) and starts the next one
+    /// in place, with the same terminal parameters, crypto provider and
+    /// CA keys and the new `input`: the same as a new
+    /// [`Transaction::new`], without a second transaction on the stack.
+    pub fn reset(&mut self, input: TransactionInput) {
+        let params = self.params;
+        self.input = input;
+        match &mut self.work {
+            Work::Selection(s) => s.reset(params.aids, params.selection),
+            w => *w = Work::Selection(Selection::new(params.aids, params.selection)),
+        }
+        self.store.clear();
+        self.trail.clear();
+        self.tvr = Tvr::default();
+        self.tsi = Tsi::default();
+        self.state = State::Selecting;
+        self.step = Step::None;
+        self.awaiting = false;
+        self.events = [None; 4];
+        self.aid_index = 0;
+        self.aip = Aip::default();
+        self.pdol_len = 0;
+        self.cdol1_len = 0;
+        self.oda = None;
+        self.icc_key = None;
+        self.cvm = None;
+        self.pin = None;
+        self.challenge = [0; 8];
+        self.tries_left = None;
+        self.cvm_results = CvmResults::no_cvm_performed(crate::data::cvm::CvmResult::Unknown);
+        self.requested = CryptogramType::Aac;
+        self.advice = None;
+        self.online_arc = None;
+        self.unable_online = false;
+        self.script_results_len = 0;
+        self.pending_len = 0;
+        self.cdol2_len = 0;
+        self.pending_outcome = None;
+        self.current_script_id = [0; 4];
+        self.set_terminal_data();
+    }
+
+    /// Every field of a transaction before its terminal data is stored:
+    /// inlined into [`Transaction::init`] so that it is built in place.
+    #[inline(always)]
+    fn empty(
+        params: TerminalParams<'a>,
+        input: TransactionInput,
+        crypto: &'a P,
+        capks: &'a S,
+    ) -> Self {
+        Self {
             params,
             input,
             crypto,
             capks,
-            selection: Selection::new(params.aids, params.selection),
-            store: TransactionStore::new(),
+            work: Work::Selection(Selection::new(params.aids, params.selection)),
+            store: const { TransactionStore::new() },
             tvr: Tvr::default(),
             tsi: Tsi::default(),
-            trail: Trail::new(),
+            trail: const { Trail::new() },
             state: State::Selecting,
             step: Step::None,
             awaiting: false,
             events: [None; 4],
             aid_index: 0,
             aip: Aip::default(),
-            static_data: [0; MAX_STATIC_DATA],
-            static_len: 0,
-            static_overflow: false,
             pdol_data: [0; 64],
             pdol_len: 0,
             cdol1_data: [0; 128],
@@ -426,8 +602,6 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             advice: None,
             online_arc: None,
             unable_online: false,
-            scripts: [0; MAX_SCRIPT_DATA],
-            scripts_len: 0,
             script_results: [0; 40],
             script_results_len: 0,
             pending_command: [0; 261],
@@ -436,9 +610,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             cdol2_len: 0,
             pending_outcome: None,
             current_script_id: [0; 4],
-        };
-        t.set_terminal_data();
-        t
+        }
     }
 
     fn set(&mut self, tag: u32, value: &[u8]) {
@@ -451,6 +623,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn set_terminal_data(&mut self) {
         let i = self.input;
         let p = self.params;
@@ -503,20 +676,35 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     /// The candidate list (while choosing an application).
+    ///
+    /// Empty once the application is selected (GET PROCESSING OPTIONS
+    /// accepted): the selection's memory is then reused by later phases.
     pub fn candidates(&self) -> &[selection::candidate::Candidate] {
-        self.selection.candidates()
+        match &self.work {
+            Work::Selection(s) => s.candidates(),
+            _ => &[],
+        }
+    }
+
+    fn selection_mut(&mut self) -> Option<&mut Selection<'a>> {
+        match &mut self.work {
+            Work::Selection(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// The cardholder chose candidate `index`.
     pub fn choose(&mut self, index: usize) -> Result<(), MachineError> {
-        self.selection
+        self.selection_mut()
+            .ok_or(MachineError::Unexpected)?
             .choose(index)
             .map_err(|_| MachineError::Unexpected)
     }
 
     /// The cardholder accepted or refused the application asked about.
     pub fn confirm(&mut self, accepted: bool) -> Result<(), MachineError> {
-        self.selection
+        self.selection_mut()
+            .ok_or(MachineError::Unexpected)?
             .confirm(accepted)
             .map_err(|_| MachineError::Unexpected)
     }
@@ -613,8 +801,10 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             return Ok(None);
         }
         if self.state == State::Selecting {
-            let n = self
-                .selection
+            let Some(selection) = self.selection_mut() else {
+                return Ok(None);
+            };
+            let n = selection
                 .poll_transmit(buf)
                 .map_err(|_| MachineError::BufferTooSmall)?;
             if n.is_some() {
@@ -652,7 +842,8 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.awaiting = false;
         self.pending_len = 0;
         if self.state == State::Selecting {
-            self.selection
+            self.selection_mut()
+                .ok_or(MachineError::Unexpected)?
                 .handle_response(response)
                 .map_err(|_| MachineError::Unexpected)?;
             return Ok(());
@@ -693,7 +884,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     fn advance(&mut self) {
         for _ in 0..16 {
             if self.state == State::Selecting {
-                while let Some(e) = self.selection.poll_event() {
+                while let Some(e) = self.selection_mut().and_then(Selection::poll_event) {
                     match e {
                         selection::Event::ChooseApplication => {
                             self.push_event(Event::ChooseApplication);
@@ -731,17 +922,22 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     // ----- Initiate application processing (Book 3 §10.1) -----
 
+    #[inline(never)]
     fn start_gpo(&mut self) {
-        let Some(sel) = self.selection.selected().copied() else {
+        let Some(sel) = self.selection_mut().and_then(|s| s.selected().copied()) else {
             self.end(Outcome::Terminated(Termination::CardError));
             return;
         };
         self.aid_index = sel.terminal_aid;
-        self.store = TransactionStore::new();
+        self.store.clear();
         self.tvr = Tvr::default();
         self.tsi = Tsi::default();
         self.set_terminal_data();
-        let fci = crate::selection::fci::Fci::parse(self.selection.fci());
+        let Work::Selection(selection) = &self.work else {
+            self.end(Outcome::Terminated(Termination::CardError));
+            return;
+        };
+        let fci = crate::selection::fci::Fci::parse(selection.fci());
         let (df_name, pdol) = match fci {
             Some(f) => (f.df_name, f.get(0x9F38).unwrap_or_default()),
             None => (sel.aid.as_slice(), &[][..]),
@@ -789,10 +985,14 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn on_gpo(&mut self, data: &[u8], sw: u16) {
         if sw == 0x6985 {
             // Book 3 §10.1: back to selection without this application.
-            if self.selection.not_accepted().is_ok() {
+            if self
+                .selection_mut()
+                .is_some_and(|s| s.not_accepted().is_ok())
+            {
                 self.state = State::Selecting;
             } else {
                 self.end(Outcome::NotAccepted);
@@ -844,6 +1044,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     /// Stores every primitive object of a template; a duplicate ends the
     /// transaction (Book 3 §10.2).
+    #[inline(never)]
     fn store_template(&mut self, data: &[u8]) -> Result<(), ()> {
         for node in Walk::<MAX_DEPTH>::new(data, Mode::Strict) {
             let Ok(node) = node else {
@@ -876,6 +1077,9 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     fn start_records(&mut self) {
+        // The application is selected for good: the selection's memory
+        // now keeps the static data to authenticate.
+        self.work = Work::Records(StaticData::new());
         // AFL present and valid (Book 3 §10.2), else terminate.
         let valid = self
             .store
@@ -919,6 +1123,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.step = Step::AfterRecords;
     }
 
+    #[inline(never)]
     fn on_record(&mut self, entry: usize, record: u8, data: &[u8], sw: u16) {
         if sw != 0x9000 {
             self.end(Outcome::Terminated(Termination::CardError));
@@ -934,7 +1139,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             _ if sfi > 10 => {
                 // Proprietary files: not EMV-coded data; ODA on them fails.
                 if e.is_oda_record(record) {
-                    self.static_overflow = true;
+                    self.static_failed();
                 }
                 return self.next_record(entry, record);
             }
@@ -946,7 +1151,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         if e.is_oda_record(record) {
             match static_data_of_record(sfi, data) {
                 Ok(part) => self.keep_static(part),
-                Err(_) => self.static_overflow = true,
+                Err(_) => self.static_failed(),
             }
         }
         if self.store_template(template.value()).is_err() {
@@ -956,16 +1161,20 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     fn keep_static(&mut self, part: &[u8]) {
-        let end = self.static_len + part.len();
-        match self.static_data.get_mut(self.static_len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(part);
-                self.static_len = end;
-            }
-            None => self.static_overflow = true,
+        if let Work::Records(d) = &mut self.work {
+            d.keep(part);
         }
     }
 
+    /// The static data cannot be authenticated (too long, or in a record
+    /// that is not EMV-coded).
+    fn static_failed(&mut self) {
+        if let Work::Records(d) = &mut self.work {
+            d.overflow = true;
+        }
+    }
+
+    #[inline(never)]
     fn after_records(&mut self) {
         // Mandatory data (Book 3 §10.2, §7.2).
         for tag in [0x5F24, 0x5A, 0x8C, 0x8D] {
@@ -983,6 +1192,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         date_from_9a(&self.input.date).unwrap_or((2000, 1))
     }
 
+    #[inline(never)]
     fn issuer_key(&self, buf: &mut [u8; MAX_MODULUS_LEN]) -> Result<IssuerPublicKey, OdaError> {
         let g = |t: u32| self.store.get(Tag::new(t)).unwrap_or_default();
         let rid = {
@@ -1007,8 +1217,16 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         recover_issuer_public_key(self.crypto, self.capks, &cert, g(0x5A), self.today(), buf)
     }
 
+    /// The records' static data, unless it could not be kept.
+    fn static_records(&self) -> Option<&[u8]> {
+        match &self.work {
+            Work::Records(d) if !d.overflow => d.data.get(..d.len),
+            _ => None,
+        }
+    }
+
     fn static_parts(&self) -> Result<([u8; 2], bool), OdaError> {
-        if self.static_overflow {
+        if self.static_records().is_none() {
             return Err(OdaError::RecordFormat);
         }
         let with_aip = match self.store.get(Tag::new(0x9F4A)) {
@@ -1018,6 +1236,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Ok((self.aip.to_bytes(), with_aip))
     }
 
+    #[inline(never)]
     fn perform_oda(&mut self) {
         let caps = self.params.capabilities;
         let aip = self.aip;
@@ -1078,11 +1297,17 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     /// Recovers the keys (and for SDA checks the signed static data).
+    #[inline(never)]
     fn oda_keys(&mut self, method: OdaMethod) -> Result<(), OdaError> {
         let mut issuer_buf = [0u8; MAX_MODULUS_LEN];
         let issuer = self.issuer_key(&mut issuer_buf)?;
         let (aip, with_aip) = self.static_parts()?;
-        let records = self.static_data.get(..self.static_len).unwrap_or_default();
+        // The field, not `static_records()`: `icc_modulus` is borrowed
+        // mutably below.
+        let records = match &self.work {
+            Work::Records(d) => d.data.get(..d.len).unwrap_or_default(),
+            _ => &[],
+        };
         let aip_part: &[u8] = if with_aip { &aip } else { &[] };
         let g = |t: u32| self.store.get(Tag::new(t)).unwrap_or_default();
         if method == OdaMethod::Sda {
@@ -1099,21 +1324,23 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             remainder: g(0x9F48),
             exponent: g(0x9F47),
         };
-        let mut icc_buf = [0u8; MAX_MODULUS_LEN];
+        let today = self.today();
+        // Straight into `icc_modulus` (no copy on the stack); it is read only
+        // through `icc_key`, which stays `None` when the recovery fails.
         let key = recover_icc_public_key(
             self.crypto,
             issuer.public_key(&issuer_buf),
             &cert,
             &[records, aip_part],
             g(0x5A),
-            self.today(),
-            &mut icc_buf,
+            today,
+            &mut self.icc_modulus,
         )?;
-        self.icc_modulus = icc_buf;
         self.icc_key = Some(key);
         Ok(())
     }
 
+    #[inline(never)]
     fn on_internal_authenticate(&mut self, data: &[u8], sw: u16) {
         self.tsi.set(Tsi::ODA_PERFORMED);
         let sdad = match crate::wire::tlv::parse_one(data, Mode::Strict) {
@@ -1155,6 +1382,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     // ----- Restrictions, CVM, TRM (Book 3 §10.4–10.6) -----
 
+    #[inline(never)]
     fn after_oda(&mut self) {
         let g = |t: u32| self.store.get(Tag::new(t));
         let two = |v: Option<&[u8]>| v.and_then(|v| <[u8; 2]>::try_from(v).ok());
@@ -1190,6 +1418,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.state = State::Cvm;
     }
 
+    #[inline(never)]
     fn run_cvm(&mut self) {
         let Some(mut cvm) = self.cvm.take() else {
             return self.risk_management();
@@ -1286,6 +1515,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Some(block)
     }
 
+    #[inline(never)]
     fn send_verify(&mut self, kind: PinKind) {
         let Some(block) = self.pin_block() else {
             self.pin = None;
@@ -1425,6 +1655,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.finish_risk_management();
     }
 
+    #[inline(never)]
     fn finish_risk_management(&mut self) {
         if crate::contact::trm::is_requested_by_card(self.aip) {
             let g = |t: u32| self.store.get(Tag::new(t));
@@ -1484,6 +1715,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn action_analysis(&mut self) {
         let decision = first_generate_ac(&self.taa_input(), &mut self.trail);
         self.requested = decision.cryptogram;
@@ -1509,6 +1741,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Ok((n, default_used))
     }
 
+    #[inline(never)]
     fn tdol_hash(&mut self, cdol: &[u8]) {
         // TC Hash Value (98) when the CDOL asks for it (Book 3 §10.8).
         if !dol::entries(cdol).flatten().any(|e| e.tag.raw() == 0x98) {
@@ -1529,6 +1762,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.set(0x98, &hash);
     }
 
+    #[inline(never)]
     fn send_genac(&mut self, second: bool, kind: CryptogramType) {
         self.sync_status();
         let cdol_tag = if second { 0x8D } else { 0x8C };
@@ -1564,6 +1798,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.tsi.set(Tsi::CARD_RISK_MANAGEMENT_PERFORMED);
     }
 
+    #[inline(never)]
     fn on_genac(&mut self, second: bool, data: &[u8], sw: u16) {
         if sw != 0x9000 {
             self.end(Outcome::Terminated(Termination::CardError));
@@ -1698,6 +1933,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn check_cda(&mut self, second: bool, response: &[u8], cid: u8) -> bool {
         let Some(key) = self.icc_key else {
             return false;
@@ -1768,11 +2004,11 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
                         self.store
                             .set(Tag::new(0x91), issuer_authentication_data, Origin::Issuer);
                 }
-                let n = scripts.len().min(MAX_SCRIPT_DATA);
-                if let (Some(d), Some(s)) = (self.scripts.get_mut(..n), scripts.get(..n)) {
-                    d.copy_from_slice(s);
+                // ODA is over: the static data's memory keeps the scripts.
+                self.work = Work::Online(Scripts::new());
+                if let Work::Online(kept) = &mut self.work {
+                    kept.keep(scripts);
                 }
-                self.scripts_len = n;
                 if scripts.len() > MAX_SCRIPT_DATA {
                     self.tvr.set(Tvr::SCRIPT_FAILED_BEFORE_FINAL_GENERATE_AC);
                 }
@@ -1817,53 +2053,30 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     /// Sends the next script command of the right template, or moves on.
+    #[inline(never)]
     fn advance_scripts(&mut self) {
-        let State::Script { after, offset } = self.state else {
-            return;
-        };
-        let wanted = if after { 0x72 } else { 0x71 };
-        let scripts = self.scripts;
-        let all = scripts.get(..self.scripts_len).unwrap_or_default();
-        // Walk the templates and their 86 commands; `offset` counts commands
-        // already sent of this template kind.
-        let mut seen = 0usize;
-        for template in TlvIter::new(all, Mode::Strict).map_while(Result::ok) {
-            if template.tag().raw() != wanted {
-                continue;
-            }
-            let id = crate::wire::walk::find(template.value(), Tag::new(0x9F18), Mode::Strict)
-                .ok()
-                .flatten()
-                .map(|t| t.value());
-            for cmd in TlvIter::new(template.value(), Mode::Strict).map_while(Result::ok) {
-                if cmd.tag().raw() != 0x86 {
-                    continue;
-                }
-                if seen == offset {
+        let after = loop {
+            let State::Script { after, offset } = self.state else {
+                return;
+            };
+            match self.script_command(after, offset) {
+                None => break after,
+                Some(Ok((n, id))) => {
                     self.tsi.set(Tsi::SCRIPT_PROCESSING_PERFORMED);
-                    let n = cmd.value().len();
-                    match self.pending_command.get_mut(..n) {
-                        Some(dst) if n >= 4 => {
-                            dst.copy_from_slice(cmd.value());
-                            self.pending_len = n;
-                            self.current_script_id = id
-                                .and_then(|v| <[u8; 4]>::try_from(v).ok())
-                                .unwrap_or([0; 4]);
-                        }
-                        _ => {
-                            self.script_failed(after);
-                            self.state = State::Script {
-                                after,
-                                offset: offset + 1,
-                            };
-                            return self.advance_scripts();
-                        }
-                    }
+                    self.pending_len = n;
+                    self.current_script_id = id;
                     return;
                 }
-                seen += 1;
+                Some(Err(())) => {
+                    self.tsi.set(Tsi::SCRIPT_PROCESSING_PERFORMED);
+                    self.script_failed(after);
+                    self.state = State::Script {
+                        after,
+                        offset: offset + 1,
+                    };
+                }
             }
-        }
+        };
         // All of this template sent.
         if after {
             let outcome = self.pending_outcome.unwrap_or(Outcome::OnlineDeclined);
@@ -1881,6 +2094,52 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    /// Copies the issuer script command number `offset` (counting the `86`
+    /// commands of the templates `72` when `after`, else `71`) into the
+    /// pending command: its length and script identifier, or `Err` when it
+    /// cannot be a command (shorter than 4 bytes or too long); `None` when
+    /// all were sent.
+    fn script_command(
+        &mut self,
+        after: bool,
+        offset: usize,
+    ) -> Option<Result<(usize, [u8; 4]), ()>> {
+        let Work::Online(scripts) = &self.work else {
+            return None;
+        };
+        let wanted = if after { 0x72 } else { 0x71 };
+        // Walk the templates and their 86 commands; `offset` counts commands
+        // already sent of this template kind.
+        let mut seen = 0usize;
+        for template in TlvIter::new(scripts.as_slice(), Mode::Strict).map_while(Result::ok) {
+            if template.tag().raw() != wanted {
+                continue;
+            }
+            let id = crate::wire::walk::find(template.value(), Tag::new(0x9F18), Mode::Strict)
+                .ok()
+                .flatten()
+                .and_then(|t| <[u8; 4]>::try_from(t.value()).ok())
+                .unwrap_or([0; 4]);
+            for cmd in TlvIter::new(template.value(), Mode::Strict).map_while(Result::ok) {
+                if cmd.tag().raw() != 0x86 {
+                    continue;
+                }
+                if seen == offset {
+                    let n = cmd.value().len();
+                    return Some(match self.pending_command.get_mut(..n) {
+                        Some(dst) if n >= 4 => {
+                            dst.copy_from_slice(cmd.value());
+                            Ok((n, id))
+                        }
+                        _ => Err(()),
+                    });
+                }
+                seen += 1;
+            }
+        }
+        None
+    }
+
     fn script_failed(&mut self, after: bool) {
         if after {
             self.tvr.set(Tvr::SCRIPT_FAILED_AFTER_FINAL_GENERATE_AC);
@@ -1889,6 +2148,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
     }
 
+    #[inline(never)]
     fn on_script(&mut self, after: bool, offset: usize, sw: u16) {
         // 9F5B: per command, result (b8-b5: 0 not performed, 1 failed,
         // 2 successful; b4-b1 sequence) ‖ script identifier.

@@ -392,7 +392,11 @@ impl<const N: usize> Trail<N> {
 
     /// Forgets every entry and resets the dropped count.
     pub fn clear(&mut self) {
-        *self = Self::new();
+        // Field by field: no second trail on the stack.
+        self.slots.fill(None);
+        self.head = 0;
+        self.len = 0;
+        self.dropped = 0;
     }
 
     /// Slot of the `i`-th kept entry (0 = oldest).

@@ -22,7 +22,7 @@
 //!   input checks every provider must make ([`check_rsa_public`]).
 //!
 //! With the default feature `rustcrypto`, `SoftwareCrypto` implements the
-//! trait in software with fixed-size integers (`crypto-bigint`) and the
+//! trait in software (Montgomery multiplication over fixed word arrays) and the
 //! `sha1` crate: no heap, no `unsafe`. A terminal with a secure element or a
 //! hardware accelerator implements the trait itself.
 //!

@@ -1,17 +1,20 @@
 //! [`SoftwareCrypto`]: the crypto provider in software (Book 2 Annex A2.1,
-//! B2, B3), with `crypto-bigint` fixed-size integers for RSA and the `sha1`
-//! crate. No heap; the largest value on the stack is a handful of 2048-bit
-//! integers (a 1984-bit modulus fits 2048 bits). Each modulus is worked in
-//! the narrowest width, in 128-bit steps, that holds it.
+//! B2, B3): RSA public operation with a small Montgomery multiplication over
+//! machine words, SHA-1 with the `sha1` crate. No heap, no `unsafe`.
+//!
+//! The RSA operation works on fixed word arrays as long as the longest EMV
+//! modulus (248 bytes, [`MAX_MODULUS_LEN`]) and uses only as many words as
+//! the modulus has, so a 1152-bit key costs what 1152 bits cost. Its whole
+//! working set is four numbers and one double-length product, about
+//! 1.5 KiB of stack: the values are updated in place, never copied, so that
+//! a terminal with a small stack can run it.
 
-use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
-use crypto_bigint::{Limb, Odd, Uint, Word, nlimbs};
 use sha1::Digest as _;
 
-use super::{CryptoError, CryptoProvider, SHA1_LEN, Sha1State, check_rsa_public};
+use super::{CryptoError, CryptoProvider, MAX_MODULUS_LEN, SHA1_LEN, Sha1State, check_rsa_public};
 
-/// The software crypto provider: RSA public operation with `crypto-bigint`,
-/// SHA-1 with `sha1`.
+/// The software crypto provider: RSA public operation by Montgomery
+/// multiplication, SHA-1 with `sha1`.
 ///
 /// The RSA operation is variable-time in the exponent, which is public, and
 /// works only on public data (certificates and signatures).
@@ -32,66 +35,338 @@ impl Sha1State for SoftwareSha1 {
     }
 }
 
-/// `bytes` (at most `L` limbs long) as a big-endian integer.
-fn uint_from_be<const L: usize>(bytes: &[u8]) -> Option<Uint<L>> {
-    let mut limbs = [Limb::ZERO; L];
-    for (i, byte) in bytes.iter().rev().enumerate() {
-        let limb = limbs.get_mut(i / Limb::BYTES)?;
-        limb.0 |= Word::from(*byte) << (8 * (i % Limb::BYTES));
-    }
-    Some(Uint::new(limbs))
-}
+/// A machine word of the multi-precision numbers, and its double.
+#[cfg(target_pointer_width = "64")]
+type Word = u64;
+#[cfg(target_pointer_width = "64")]
+type Wide = u128;
+#[cfg(not(target_pointer_width = "64"))]
+type Word = u32;
+#[cfg(not(target_pointer_width = "64"))]
+type Wide = u64;
 
-/// `x^e mod n` with integers of `L` limbs, the result written big-endian
-/// into `output` (as long as the modulus).
-fn rsa_public_sized<const L: usize>(
-    modulus: &[u8],
-    e: u32,
-    input: &[u8],
-    output: &mut [u8],
-) -> Result<(), CryptoError> {
-    let len = modulus.len();
-    let n = uint_from_be::<L>(modulus).ok_or(CryptoError::ModulusLength { len })?;
-    let x = uint_from_be::<L>(input).ok_or(CryptoError::InputLength {
-        expected: len,
-        actual: input.len(),
-    })?;
-    let n = Option::<Odd<Uint<L>>>::from(Odd::new(n)).ok_or(CryptoError::EvenModulus)?;
-    let params = FixedMontyParams::new_vartime(n);
-    let base = FixedMontyForm::new(&x, &params);
-    // Left-to-right square and multiply; `e` is 3 or 65537, so this is a
-    // few Montgomery products and no precomputed table.
-    let mut acc = base;
-    let top = u32::BITS - 1 - e.leading_zeros();
-    for bit in (0..top).rev() {
-        acc = acc.square();
-        if (e >> bit) & 1 == 1 {
-            acc *= base;
+const WORD_BYTES: usize = core::mem::size_of::<Word>();
+const WORD_BITS: u32 = Word::BITS;
+/// Words of the longest modulus.
+const MAX_WORDS: usize = MAX_MODULUS_LEN.div_ceil(WORD_BYTES);
+
+/// `x` of `w` words, least significant word first.
+type Num = [Word; MAX_WORDS];
+
+/// `bytes` (big-endian) into the words of `out`, least significant first;
+/// `out` is as long as needed to hold `bytes`.
+fn load(bytes: &[u8], out: &mut [Word]) {
+    out.fill(0);
+    for (i, byte) in bytes.iter().rev().enumerate() {
+        if let Some(w) = out.get_mut(i / WORD_BYTES) {
+            *w |= Word::from(*byte) << (8 * (i % WORD_BYTES));
         }
     }
-    let y = acc.retrieve().to_be_bytes();
-    let y = y.as_ref();
-    let src = y
-        .get(y.len().saturating_sub(len)..)
-        .ok_or(CryptoError::ModulusLength { len })?;
-    output.copy_from_slice(src);
-    Ok(())
 }
 
-/// Runs [`rsa_public_sized`] with the smallest integer width, in steps of
-/// 128 bits, that holds a modulus of `$len` bytes: the cost of a Montgomery
-/// product grows with the square of the width, so a 1152-bit ICC key in a
-/// 2048-bit integer would cost three times what it needs.
-macro_rules! dispatch_by_width {
-    ($len:expr, ($m:expr, $e:expr, $x:expr, $y:expr), $($bits:literal)*) => {{
-        let bits = $len * 8;
-        $(
-            if bits <= $bits {
-                return rsa_public_sized::<{ nlimbs($bits) }>($m, $e, $x, $y);
+/// The words of `x` as big-endian bytes into `out` (as many low bytes as
+/// `out` holds).
+fn store(x: &[Word], out: &mut [u8]) {
+    for (i, byte) in out.iter_mut().rev().enumerate() {
+        let w = x.get(i / WORD_BYTES).copied().unwrap_or(0);
+        *byte = (w >> (8 * (i % WORD_BYTES))) as u8;
+    }
+}
+
+/// `a >= b`, both of the same length.
+fn ge(a: &[Word], b: &[Word]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x > y;
+        }
+    }
+    true
+}
+
+/// `a -= b` (same length), returning the borrow.
+fn sub_assign(a: &mut [Word], b: &[Word]) -> bool {
+    let mut borrow = false;
+    for (x, &y) in a.iter_mut().zip(b) {
+        let (d, b1) = x.overflowing_sub(y);
+        let (d, b2) = d.overflowing_sub(Word::from(borrow));
+        *x = d;
+        borrow = b1 || b2;
+    }
+    borrow
+}
+
+/// `-n⁻¹ mod 2^WORD_BITS` for an odd `n0` (Newton's iteration: each step
+/// doubles the correct low bits, starting from 3 bits).
+fn neg_inverse(n0: Word) -> Word {
+    let mut inv = n0;
+    for _ in 0..6 {
+        inv = inv.wrapping_mul((2 as Word).wrapping_sub(n0.wrapping_mul(inv)));
+    }
+    inv.wrapping_neg()
+}
+
+/// The modulus and what Montgomery multiplication needs of it.
+struct Modulus<'n> {
+    n: &'n [Word],
+    /// `-n⁻¹ mod 2^WORD_BITS`.
+    n_inv: Word,
+}
+
+impl Modulus<'_> {
+    /// Montgomery product `a·b·R⁻¹ mod n` (R = 2^(WORD_BITS·w), w words of
+    /// `n`), computed in `t` (at least 2w + 1 words) and returned as a part
+    /// of it, so that the caller copies it where it wants (even over `a`).
+    /// `a` and `b` are below `n`, and so is the result.
+    fn mul<'t>(&self, a: &[Word], b: &[Word], t: &'t mut [Word]) -> &'t [Word] {
+        let w = self.n.len();
+        let Some(t) = t.get_mut(..2 * w + 1) else {
+            return &[];
+        };
+        t.fill(0);
+        // t = a·b (schoolbook, row by row).
+        for (i, &ai) in a.iter().enumerate() {
+            add_mul_at(t, i, ai, b);
+        }
+        self.reduce(t)
+    }
+
+    /// [`Modulus::mul`] of `a` by itself, with each cross product
+    /// `a_i·a_j` computed once and doubled.
+    fn square<'t>(&self, a: &[Word], t: &'t mut [Word]) -> &'t [Word] {
+        let w = self.n.len();
+        let Some(t) = t.get_mut(..2 * w + 1) else {
+            return &[];
+        };
+        t.fill(0);
+        // The cross products a_i·a_j, i < j, at i + j.
+        for (i, &ai) in a.iter().enumerate() {
+            add_mul_at(t, 2 * i + 1, ai, a.get(i + 1..).unwrap_or_default());
+        }
+        // Doubled (a² < 2^(2w·WORD_BITS): nothing is shifted out), plus the
+        // squares a_i² at 2i.
+        shl1(t);
+        let mut carry: Wide = 0;
+        let (pairs, rest) = t.split_at_mut(2 * w);
+        for (pair, &ai) in pairs.chunks_exact_mut(2).zip(a) {
+            if let [lo, hi] = pair {
+                let p = Wide::from(ai) * Wide::from(ai);
+                let s = Wide::from(*lo) + (p & Wide::from(Word::MAX)) + carry;
+                *lo = s as Word;
+                let s = Wide::from(*hi) + (p >> WORD_BITS) + (s >> WORD_BITS);
+                *hi = s as Word;
+                carry = s >> WORD_BITS;
             }
-        )*
-        Err(CryptoError::ModulusLength { len: $len })
-    }};
+        }
+        if let Some(last) = rest.first_mut() {
+            *last = last.wrapping_add(carry as Word);
+        }
+        self.reduce(t)
+    }
+
+    /// Montgomery reduction of the product `t` (2w + 1 words): `t·R⁻¹ mod
+    /// n`, returned as a part of `t`.
+    fn reduce<'t>(&self, t: &'t mut [Word]) -> &'t [Word] {
+        let w = self.n.len();
+        // Make the low w words zero by adding multiples of n, word by word.
+        for i in 0..w {
+            let m = t.get(i).copied().unwrap_or(0).wrapping_mul(self.n_inv);
+            add_mul_at(t, i, m, self.n);
+        }
+        // t / R < 2n: at most one subtraction.
+        let (_, high) = t.split_at_mut(w);
+        let (value, top) = high.split_at_mut(w);
+        if top.first().copied().unwrap_or(0) != 0 || ge(value, self.n) {
+            sub_assign(value, self.n);
+        }
+        value
+    }
+
+    /// `R² mod n` into `out` (w words), with `t` (at least w + 1 words) as
+    /// scratch: `R mod n` by doubling from the modulus' top bit (at most a
+    /// word and a byte of doublings: EMV moduli are whole bytes), then w
+    /// times `v·2^WORD_BITS mod n`, each a step of schoolbook division
+    /// (Knuth, TAOCP vol. 2, §4.3.1, algorithm D: the quotient word
+    /// estimated from the top words of the normalised numbers is at most
+    /// two too large).
+    fn r_squared(&self, t: &mut [Word], out: &mut [Word]) {
+        let w = self.n.len();
+        let bits = self.bit_len();
+        out.fill(0);
+        // 2^(bits - 1) < n.
+        let top = bits.saturating_sub(1);
+        if let Some(word) = out.get_mut(top / WORD_BITS as usize) {
+            *word = 1 << (top % WORD_BITS as usize);
+        }
+        for _ in top..w * WORD_BITS as usize {
+            let carry = shl1(out);
+            if carry || ge(out, self.n) {
+                sub_assign(out, self.n);
+            }
+        }
+        // The top word of n shifted left until its top bit is set.
+        let shift = self.n.last().map_or(0, |x| x.leading_zeros());
+        let top_of = |hi: Word, lo: Word| -> Word {
+            (hi << shift) | lo.checked_shr(WORD_BITS - shift).unwrap_or(0)
+        };
+        let word = |x: &[Word], i: Option<usize>| -> Word {
+            i.and_then(|i| x.get(i)).copied().unwrap_or(0)
+        };
+        let n_top = top_of(
+            word(self.n, w.checked_sub(1)),
+            word(self.n, w.checked_sub(2)),
+        );
+        if n_top == 0 {
+            return;
+        }
+        let Some(u) = t.get_mut(..=w) else {
+            return;
+        };
+        for _ in 0..w {
+            // u = v·2^WORD_BITS (w + 1 words) < n·2^WORD_BITS.
+            let (low, high) = u.split_at_mut(1);
+            low.fill(0);
+            high.copy_from_slice(out);
+            // Estimate the quotient from the top two words of u and the
+            // top word of n, both normalised.
+            let hi = top_of(word(u, Some(w)), word(u, w.checked_sub(1)));
+            let lo = top_of(word(u, w.checked_sub(1)), word(u, w.checked_sub(2)));
+            let estimate = ((Wide::from(hi) << WORD_BITS) | Wide::from(lo)) / Wide::from(n_top);
+            let q = Word::try_from(estimate).unwrap_or(Word::MAX);
+            // u -= q·n; add n back while negative (at most twice).
+            let mut negative = sub_mul(u, q, self.n);
+            for _ in 0..3 {
+                if !negative {
+                    break;
+                }
+                negative = !add_back(u, self.n);
+            }
+            if let Some(v) = u.get(..w) {
+                out.copy_from_slice(v);
+            }
+        }
+    }
+
+    /// Significant bits of `n`.
+    fn bit_len(&self) -> usize {
+        let top = self.n.iter().rposition(|&x| x != 0).unwrap_or(0);
+        let lead = self.n.get(top).map_or(WORD_BITS, |x| x.leading_zeros());
+        (top + 1) * WORD_BITS as usize - lead as usize
+    }
+}
+
+/// `t[at..] += m·x`, carrying to the end of `t`.
+fn add_mul_at(t: &mut [Word], at: usize, m: Word, x: &[Word]) {
+    let mut carry: Wide = 0;
+    let mut rest = t.iter_mut().skip(at);
+    // `x` first: a zip stops on it without taking a word of `rest`.
+    for (&xj, tj) in x.iter().zip(&mut rest) {
+        let s = Wide::from(*tj) + Wide::from(m) * Wide::from(xj) + carry;
+        *tj = s as Word;
+        carry = s >> WORD_BITS;
+    }
+    for tj in rest {
+        if carry == 0 {
+            break;
+        }
+        let s = Wide::from(*tj) + carry;
+        *tj = s as Word;
+        carry = s >> WORD_BITS;
+    }
+}
+
+/// `u -= q·n` over the words of `u` (one more than `n`), returning whether
+/// the result is negative (a borrow out of the top word).
+fn sub_mul(u: &mut [Word], q: Word, n: &[Word]) -> bool {
+    let mut carry: Word = 0;
+    let mut borrow = false;
+    let mut words = u.iter_mut();
+    for (&nj, uj) in n.iter().zip(&mut words) {
+        let p = Wide::from(q) * Wide::from(nj) + Wide::from(carry);
+        carry = (p >> WORD_BITS) as Word;
+        let (d, b1) = uj.overflowing_sub(p as Word);
+        let (d, b2) = d.overflowing_sub(Word::from(borrow));
+        *uj = d;
+        borrow = b1 || b2;
+    }
+    for uj in words {
+        let (d, b1) = uj.overflowing_sub(carry);
+        let (d, b2) = d.overflowing_sub(Word::from(borrow));
+        *uj = d;
+        carry = 0;
+        borrow = b1 || b2;
+    }
+    borrow
+}
+
+/// `u += n` over the words of `u` (one more than `n`), returning the carry
+/// out of the top word (set when a negative `u` becomes non-negative).
+fn add_back(u: &mut [Word], n: &[Word]) -> bool {
+    let mut carry = false;
+    let mut words = u.iter_mut();
+    for (&nj, uj) in n.iter().zip(&mut words) {
+        let (d, c1) = uj.overflowing_add(nj);
+        let (d, c2) = d.overflowing_add(Word::from(carry));
+        *uj = d;
+        carry = c1 || c2;
+    }
+    for uj in words {
+        let (d, c) = uj.overflowing_add(Word::from(carry));
+        *uj = d;
+        carry = c;
+    }
+    carry
+}
+
+/// `x <<= 1`, returning the bit shifted out.
+fn shl1(x: &mut [Word]) -> bool {
+    let mut carry = 0;
+    for v in x.iter_mut() {
+        let next = *v >> (WORD_BITS - 1);
+        *v = (*v << 1) | carry;
+        carry = next;
+    }
+    carry != 0
+}
+
+/// `input^e mod modulus` into `output`, all big-endian and as long as the
+/// modulus (checked by [`check_rsa_public`] before). Three numbers and the
+/// double-length product: everything is updated in place.
+fn rsa_public_words(modulus: &[u8], e: u32, input: &[u8], output: &mut [u8]) {
+    let w = modulus.len().div_ceil(WORD_BYTES).min(MAX_WORDS);
+    let mut n: Num = [0; MAX_WORDS];
+    let mut base: Num = [0; MAX_WORDS];
+    let mut acc: Num = [0; MAX_WORDS];
+    let mut t = [0 as Word; 2 * MAX_WORDS + 1];
+    let (Some(n), Some(base), Some(acc)) = (n.get_mut(..w), base.get_mut(..w), acc.get_mut(..w))
+    else {
+        return;
+    };
+    load(modulus, n);
+    let n_inv = neg_inverse(n.first().copied().unwrap_or(1));
+    let m = Modulus { n, n_inv };
+    // base = input·R mod n (Montgomery form) = input·R²·R⁻¹.
+    m.r_squared(&mut t, base);
+    load(input, acc);
+    let x = m.mul(acc, base, &mut t);
+    base.copy_from_slice(x);
+    // Left-to-right square and multiply; `e` is 3 or 65537, so this is a
+    // few Montgomery products and no precomputed table.
+    acc.copy_from_slice(base);
+    let top = u32::BITS - 1 - e.leading_zeros();
+    for bit in (0..top).rev() {
+        let square = m.square(acc, &mut t);
+        acc.copy_from_slice(square);
+        if (e >> bit) & 1 == 1 {
+            let product = m.mul(acc, base, &mut t);
+            acc.copy_from_slice(product);
+        }
+    }
+    // Out of Montgomery form: acc·1·R⁻¹.
+    base.fill(0);
+    if let Some(one) = base.first_mut() {
+        *one = 1;
+    }
+    store(m.mul(acc, base, &mut t), output);
 }
 
 impl CryptoProvider for SoftwareCrypto {
@@ -109,11 +384,8 @@ impl CryptoProvider for SoftwareCrypto {
         output: &mut [u8],
     ) -> Result<(), CryptoError> {
         let e = check_rsa_public(modulus, exponent, input, output)?;
-        dispatch_by_width!(
-            modulus.len(),
-            (modulus, e, input, output),
-            512 640 768 896 1024 1152 1280 1408 1536 1664 1792 1920 2048
-        )
+        rsa_public_words(modulus, e, input, output);
+        Ok(())
     }
 }
 

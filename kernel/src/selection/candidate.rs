@@ -108,6 +108,11 @@ impl CandidateList {
         self.len == 0
     }
 
+    /// Removes every candidate.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// Adds a candidate unless the same AID is already listed; false when
     /// the list is full.
     pub fn push(&mut self, c: Candidate) -> bool {

@@ -153,25 +153,43 @@ pub struct Selection<'a> {
 impl<'a> Selection<'a> {
     /// Starts selection over the terminal's AID list.
     #[must_use]
+    #[inline]
     pub fn new(aids: &'a [TerminalAid<'a>], options: Options) -> Self {
         Self {
             aids,
             options,
-            state: if options.use_pse {
-                State::SelectPse
-            } else {
-                State::SelectAid {
-                    index: 0,
-                    next: false,
-                    nexts: 0,
-                }
-            },
+            state: Self::first_state(options),
             awaiting: false,
             candidates: CandidateList::default(),
             selected: None,
             fci: [0; MAX_FCI_LEN],
             fci_len: 0,
             events: [None; 4],
+        }
+    }
+
+    /// Starts selection again, in place: the same as [`Selection::new`]
+    /// without a second selection on the stack.
+    pub fn reset(&mut self, aids: &'a [TerminalAid<'a>], options: Options) {
+        self.aids = aids;
+        self.options = options;
+        self.state = Self::first_state(options);
+        self.awaiting = false;
+        self.candidates.clear();
+        self.selected = None;
+        self.fci_len = 0;
+        self.events = [None; 4];
+    }
+
+    const fn first_state(options: Options) -> State {
+        if options.use_pse {
+            State::SelectPse
+        } else {
+            State::SelectAid {
+                index: 0,
+                next: false,
+                nexts: 0,
+            }
         }
     }
 
