@@ -36,7 +36,7 @@ use cortex_m_semihosting::hprintln;
 use emv_kernel::Tag;
 use emv_kernel::contact::cvm::CvmOptions;
 use emv_kernel::contact::machine::{
-    AidParams, Event, MachineError, OnlineResponse, Outcome, PinEntry, PinKind, TerminalParams,
+    AidParams, Event, ExceptionEntry, MachineError, OnlineResponse, Outcome, PinEntry, PinKind, TerminalParams,
     Transaction, TransactionInput,
 };
 use emv_kernel::contact::taa::ActionCodes;
@@ -132,6 +132,21 @@ const fn tags<const N: usize>(d: [(u32, &'static [u8]); N]) -> [(Tag, &'static [
     out
 }
 
+const fn exception_file<const N: usize>(
+    d: [(&'static [u8], Option<u8>); N],
+) -> [ExceptionEntry<'static>; N] {
+    let mut out = [ExceptionEntry { pan: &[], psn: None }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = ExceptionEntry {
+            pan: d[i].0,
+            psn: d[i].1,
+        };
+        i += 1;
+    }
+    out
+}
+
 const fn aids<const N: usize>(d: [(&'static [u8], bool); N]) -> [TerminalAid<'static>; N] {
     let mut out = [TerminalAid {
         aid: &[],
@@ -212,7 +227,8 @@ static DATA: [(Tag, &[u8]); terminal::DATA.len()] = tags(terminal::DATA);
 static AIDS: [TerminalAid<'static>; terminal::AIDS.len()] = aids(terminal::AIDS);
 static AID_PARAMS: [AidParams<'static>; terminal::AID_PARAMS.len()] =
     aid_params(terminal::AID_PARAMS);
-static EXCEPTION_FILE: [&[u8]; terminal::EXCEPTION_FILE.len()] = terminal::EXCEPTION_FILE;
+static EXCEPTION_FILE: [ExceptionEntry<'static>; terminal::EXCEPTION_FILE.len()] =
+    exception_file(terminal::EXCEPTION_FILE);
 
 static PARAMS: TerminalParams<'static> = TerminalParams {
     terminal_type: TERMINAL_TYPE,

@@ -12,8 +12,8 @@ use emv_hal::channel::CardChannel;
 use emv_kernel::Tag;
 use emv_kernel::contact::cvm::CvmOptions;
 use emv_kernel::contact::machine::{
-    AidParams, Event, OnlineResponse, Outcome, PinEntry, PinKind, TerminalParams, Transaction,
-    TransactionInput,
+    AidParams, Event, ExceptionEntry, OnlineResponse, Outcome, PinEntry, PinKind, TerminalParams,
+    Transaction, TransactionInput,
 };
 use emv_kernel::contact::taa::ActionCodes;
 use emv_kernel::contact::trail::Phase;
@@ -223,9 +223,8 @@ pub fn with_params<R>(config: &TerminalConfig, f: impl FnOnce(TerminalParams<'_>
         })
         .collect();
     // The exception file's PANs in the card's `5A` encoding (cn, padded
-    // with F). PSN-specific entries apply to any PSN here [M: the kernel
-    // compares 5A only].
-    let exception: Vec<Vec<u8>> = config
+    // with F), with the PSN an entry is limited to.
+    let exception: Vec<(Vec<u8>, Option<u8>)> = config
         .exception_file
         .entries
         .iter()
@@ -234,10 +233,13 @@ pub fn with_params<R>(config: &TerminalConfig, f: impl FnOnce(TerminalParams<'_>
             if digits.len() % 2 == 1 {
                 digits.push('F');
             }
-            hex::decode(digits).ok()
+            hex::decode(digits).ok().map(|pan| (pan, e.psn))
         })
         .collect();
-    let exception_refs: Vec<&[u8]> = exception.iter().map(Vec::as_slice).collect();
+    let exception_refs: Vec<ExceptionEntry<'_>> = exception
+        .iter()
+        .map(|(pan, psn)| ExceptionEntry { pan, psn: *psn })
+        .collect();
     let params = TerminalParams {
         terminal_type: config.terminal.terminal_type,
         capabilities: config.terminal.capabilities,

@@ -244,15 +244,17 @@ fn terminal_rs(params: &TerminalParams<'_>) -> String {
         )
         .unwrap();
     }
-    s.push_str("];\n\n/// Exception file: PANs as `5A` values.\n");
+    s.push_str(
+        "];\n\n/// Exception file: PANs as `5A` values, with the PSN an entry is limited to.\n",
+    );
     writeln!(
         s,
-        "pub const EXCEPTION_FILE: [&[u8]; {}] = [",
+        "pub const EXCEPTION_FILE: [(&[u8], Option<u8>); {}] = [",
         params.exception_file.len()
     )
     .unwrap();
-    for p in params.exception_file {
-        writeln!(s, "    {},", rust_bytes(p)).unwrap();
+    for e in params.exception_file {
+        writeln!(s, "    ({}, {:?}),", rust_bytes(e.pan), e.psn).unwrap();
     }
     s.push_str("];\n\n");
     // The driver's fixed options (not in the configuration file).

@@ -758,6 +758,18 @@ fn terminal_risk_management() {
             expect(OnlineApproved, [0x12, 0, 0, 0, 0]).genac1(ARQC),
         )
         .terminal("[exception_file]\npans = [\"4999990000000015\"]\n"),
+        // Book 3 §10.6.1: an entry may name the PSN; the baseline card's
+        // PSN (5F34) is 00.
+        case(
+            "exception file entry with the card's PSN",
+            expect(OnlineApproved, [0x12, 0, 0, 0, 0]).genac1(ARQC),
+        )
+        .terminal("[exception_file]\npans = [\"4999990000000015-00\"]\n"),
+        case(
+            "exception file entry with another PSN",
+            expect(ApprovedOffline, [0x02, 0, 0, 0, 0]).genac1(TC),
+        )
+        .terminal("[exception_file]\npans = [\"4999990000000015-01\"]\n"),
     ]);
 }
 
@@ -984,4 +996,126 @@ fn cryptogram_information_data() {
         "{:#?}",
         r.trail
     );
+}
+
+/// The host of [`a_failing_command_ends_its_script_only`]: script 1 holds a
+/// command with a corrupted MAC followed by a PIN UNBLOCK, script 2 an
+/// APPLICATION UNBLOCK, both before the final GENERATE AC.
+struct TwoScripts(IssuerHost);
+
+impl Host for TwoScripts {
+    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
+        use emv_kernel::wire::tlv::{Mode, TlvIter};
+        let r = self.0.authorise(request).unwrap();
+        // The host made three one-command scripts (ids 1, 2, 3): take the
+        // 86 command of each.
+        let commands: Vec<Vec<u8>> = r
+            .scripts
+            .iter()
+            .map(|template| {
+                let t = TlvIter::new(template, Mode::Strict)
+                    .next()
+                    .unwrap()
+                    .unwrap();
+                let cmd = TlvIter::new(t.value(), Mode::Strict)
+                    .map(Result::unwrap)
+                    .find(|c| c.tag().raw() == 0x86)
+                    .unwrap();
+                cmd.value().to_vec()
+            })
+            .collect();
+        let mut bad = commands[0].clone();
+        *bad.last_mut().unwrap() ^= 0x01;
+        let tlv = |tag: &[u8], value: &[u8]| {
+            let mut v = tag.to_vec();
+            v.push(u8::try_from(value.len()).unwrap());
+            v.extend_from_slice(value);
+            v
+        };
+        let script1 = [
+            tlv(&[0x9F, 0x18], &[0, 0, 0, 1]),
+            tlv(&[0x86], &bad),
+            tlv(&[0x86], &commands[1]),
+        ]
+        .concat();
+        let script2 = [
+            tlv(&[0x9F, 0x18], &[0, 0, 0, 3]),
+            tlv(&[0x86], &commands[2]),
+        ]
+        .concat();
+        HostAnswer::Response {
+            arc: r.arc,
+            issuer_authentication_data: r.issuer_authentication_data,
+            scripts: [tlv(&[0x71], &script1), tlv(&[0x71], &script2)].concat(),
+        }
+    }
+}
+
+/// Book 3 §10.10: a command that fails ends its script (the PIN UNBLOCK
+/// after it is never sent), processing goes on with the next script, and
+/// the Issuer Script Results hold one 5-byte entry per script: `11` (failed
+/// at command 1) ‖ id 1, then `20` (successful) ‖ id 3.
+#[test]
+fn a_failing_command_ends_its_script_only() {
+    let config = TerminalConfig::builtin_default().unwrap();
+    let loaded = load_str(
+        "card.toml",
+        "extends = \"baseline\"\nname = \"two-scripts\"\n",
+        None,
+    )
+    .unwrap();
+    let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
+    let mut host = IssuerHost::from_profile(&loaded).unwrap();
+    for header in [[0x84, 0x18, 0, 0], [0x84, 0x24, 0, 0], [0x84, 0x18, 0, 0]] {
+        host.scripts.push(ScriptCommand {
+            template: 0x71,
+            header,
+            data: Vec::new(),
+        });
+    }
+    let input = TransactionInput {
+        amount: 10_000,
+        amount_other: 0,
+        transaction_type: 0,
+        date: [0x26, 0x11, 0x28],
+        time: [0x12, 0x00, 0x00],
+        unpredictable_number: [0x11, 0x22, 0x33, 0x44],
+        random_number: 99,
+        sequence_counter: 1,
+    };
+    let report = run(
+        &config,
+        input,
+        &mut ch,
+        &mut Person {
+            pin: Pin::Enter("1234"),
+            choice: 0,
+        },
+        &mut TwoScripts(host),
+    )
+    .unwrap();
+    let scripts: Vec<String> = report
+        .apdus
+        .iter()
+        .filter(|(c, _)| c.first() == Some(&0x84))
+        .map(|(c, r)| {
+            format!(
+                "{}:{}",
+                hex::encode_upper(&c[..2]),
+                hex::encode_upper(&r[r.len() - 2..])
+            )
+        })
+        .collect();
+    assert_eq!(scripts, ["8418:6988", "8418:9000"], "script commands sent");
+    let results = report
+        .data
+        .iter()
+        .find(|(t, _)| t.raw() == 0x9F5B)
+        .map(|(_, v)| hex::encode_upper(v));
+    assert_eq!(results.as_deref(), Some("11000000012000000003"));
+    assert_eq!(
+        report.tvr[4], 0x20,
+        "script failed before the final GENERATE AC"
+    );
+    assert_eq!(report.outcome, Outcome::OnlineApproved);
 }

@@ -111,8 +111,28 @@ pub struct TerminalParams<'a> {
     pub selection: selection::Options,
     /// CVM options.
     pub cvm: CvmOptions,
-    /// PANs (`5A` values) on the exception file.
-    pub exception_file: &'a [&'a [u8]],
+    /// The exception file (Book 3 §10.6.1).
+    pub exception_file: &'a [ExceptionEntry<'a>],
+}
+
+/// One entry of the terminal exception file (Book 3 §10.6.1: the PAN and,
+/// optionally, the PAN Sequence Number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExceptionEntry<'a> {
+    /// The PAN as the card encodes it in `5A` (cn: BCD, padded with `F`).
+    pub pan: &'a [u8],
+    /// The PAN Sequence Number (`5F34`) the entry is limited to; `None`:
+    /// every card with this PAN.
+    pub psn: Option<u8>,
+}
+
+impl ExceptionEntry<'_> {
+    /// Whether the card with `pan` (`5A`) and `psn` (`5F34`, `None` when
+    /// the card has none) is this entry.
+    #[must_use]
+    pub fn matches(&self, pan: &[u8], psn: Option<u8>) -> bool {
+        self.pan == pan && (self.psn.is_none() || self.psn == psn)
+    }
 }
 
 /// What the terminal knows when the transaction starts.
@@ -448,7 +468,22 @@ pub struct Transaction<'a, P: CryptoProvider, S: CapkStore> {
     cdol2_data: [u8; 128],
     cdol2_len: usize,
     pending_outcome: Option<Outcome>,
-    current_script_id: [u8; 4],
+    current_script: ScriptCursor,
+}
+
+/// Where the issuer script command being sent sits in its script (Book 3
+/// §10.10, Book 4 Annex A5 Issuer Script Results).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct ScriptCursor {
+    /// The Script Identifier (`9F18`), zeros when absent.
+    id: [u8; 4],
+    /// The command's sequence number in its script, from 1.
+    sequence: usize,
+    /// Whether it is the last command of its script.
+    last: bool,
+    /// The `offset` of the first command of the next script of the same
+    /// template kind: where processing goes on when this command fails.
+    next_script: usize,
 }
 
 fn bcd_amount(minor: u64) -> [u8; 6] {
@@ -557,7 +592,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.pending_len = 0;
         self.cdol2_len = 0;
         self.pending_outcome = None;
-        self.current_script_id = [0; 4];
+        self.current_script = ScriptCursor::default();
         self.set_terminal_data();
     }
 
@@ -609,7 +644,12 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             cdol2_data: [0; 128],
             cdol2_len: 0,
             pending_outcome: None,
-            current_script_id: [0; 4],
+            current_script: ScriptCursor {
+                id: [0; 4],
+                sequence: 0,
+                last: false,
+                next_script: 0,
+            },
         }
     }
 
@@ -1665,6 +1705,7 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             };
             let params = self.aid_params();
             let pan = g(0x5A).unwrap_or_default();
+            let psn = g(0x5F34).and_then(|v| v.first().copied());
             let input = TrmInput {
                 amount: self.input.amount,
                 floor_limit: params.map_or(0, |p| p.floor_limit),
@@ -1680,7 +1721,11 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
                 } else {
                     Velocity::default()
                 },
-                in_exception_file: self.params.exception_file.contains(&pan),
+                in_exception_file: self
+                    .params
+                    .exception_file
+                    .iter()
+                    .any(|e| e.matches(pan, psn)),
             };
             let outcome = terminal_risk_management(&input, &mut self.trail);
             outcome.status.apply_to(&mut self.tvr, &mut self.tsi);
@@ -2061,19 +2106,17 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             };
             match self.script_command(after, offset) {
                 None => break after,
-                Some(Ok((n, id))) => {
+                Some((Ok(n), cursor)) => {
                     self.tsi.set(Tsi::SCRIPT_PROCESSING_PERFORMED);
                     self.pending_len = n;
-                    self.current_script_id = id;
+                    self.current_script = cursor;
                     return;
                 }
-                Some(Err(())) => {
+                Some((Err(()), cursor)) => {
+                    // A command that cannot be sent fails its script there.
                     self.tsi.set(Tsi::SCRIPT_PROCESSING_PERFORMED);
-                    self.script_failed(after);
-                    self.state = State::Script {
-                        after,
-                        offset: offset + 1,
-                    };
+                    self.current_script = cursor;
+                    self.script_result(after, false);
                 }
             }
         };
@@ -2096,71 +2139,79 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
 
     /// Copies the issuer script command number `offset` (counting the `86`
     /// commands of the templates `72` when `after`, else `71`) into the
-    /// pending command: its length and script identifier, or `Err` when it
-    /// cannot be a command (shorter than 4 bytes or too long); `None` when
-    /// all were sent.
+    /// pending command: its length, or `Err` when it cannot be a command
+    /// (shorter than 4 bytes or too long), with its place in its script;
+    /// `None` when all were sent.
     fn script_command(
         &mut self,
         after: bool,
         offset: usize,
-    ) -> Option<Result<(usize, [u8; 4]), ()>> {
+    ) -> Option<(Result<usize, ()>, ScriptCursor)> {
         let Work::Online(scripts) = &self.work else {
             return None;
         };
         let wanted = if after { 0x72 } else { 0x71 };
         // Walk the templates and their 86 commands; `offset` counts commands
-        // already sent of this template kind.
+        // already sent (or skipped) of this template kind.
         let mut seen = 0usize;
         for template in TlvIter::new(scripts.as_slice(), Mode::Strict).map_while(Result::ok) {
             if template.tag().raw() != wanted {
                 continue;
             }
-            let id = crate::wire::walk::find(template.value(), Tag::new(0x9F18), Mode::Strict)
-                .ok()
-                .flatten()
-                .and_then(|t| <[u8; 4]>::try_from(t.value()).ok())
-                .unwrap_or([0; 4]);
-            for cmd in TlvIter::new(template.value(), Mode::Strict).map_while(Result::ok) {
-                if cmd.tag().raw() != 0x86 {
-                    continue;
-                }
-                if seen == offset {
-                    let n = cmd.value().len();
-                    return Some(match self.pending_command.get_mut(..n) {
-                        Some(dst) if n >= 4 => {
-                            dst.copy_from_slice(cmd.value());
-                            Ok((n, id))
-                        }
-                        _ => Err(()),
-                    });
-                }
-                seen += 1;
+            let commands = || {
+                TlvIter::new(template.value(), Mode::Strict)
+                    .map_while(Result::ok)
+                    .filter(|c| c.tag().raw() == 0x86)
+            };
+            let count = commands().count();
+            if offset >= seen + count {
+                seen += count;
+                continue;
             }
+            let sequence = offset - seen + 1;
+            let cmd = commands().nth(sequence - 1)?;
+            let cursor = ScriptCursor {
+                id: crate::wire::walk::find(template.value(), Tag::new(0x9F18), Mode::Strict)
+                    .ok()
+                    .flatten()
+                    .and_then(|t| <[u8; 4]>::try_from(t.value()).ok())
+                    .unwrap_or([0; 4]),
+                sequence,
+                last: sequence == count,
+                next_script: seen + count,
+            };
+            let n = cmd.value().len();
+            return Some((
+                match self.pending_command.get_mut(..n) {
+                    Some(dst) if n >= 4 => {
+                        dst.copy_from_slice(cmd.value());
+                        Ok(n)
+                    }
+                    _ => Err(()),
+                },
+                cursor,
+            ));
         }
         None
     }
 
-    fn script_failed(&mut self, after: bool) {
-        if after {
-            self.tvr.set(Tvr::SCRIPT_FAILED_AFTER_FINAL_GENERATE_AC);
+    /// Records the result of the script at [`Self::current_script`] in the
+    /// Issuer Script Results (`9F5B`, Book 4 Annex A5: 5 bytes per script:
+    /// result in b8–b5, 0 not performed, 1 failed, 2 successful; in b4–b1
+    /// the sequence number of the failing command, 0 when not specified
+    /// (success), F for 15 and above; then the Script Identifier) and moves
+    /// to the next script.
+    fn script_result(&mut self, after: bool, ok: bool) {
+        let cursor = self.current_script;
+        let result = if ok {
+            0x20
         } else {
-            self.tvr.set(Tvr::SCRIPT_FAILED_BEFORE_FINAL_GENERATE_AC);
-        }
-    }
-
-    #[inline(never)]
-    fn on_script(&mut self, after: bool, offset: usize, sw: u16) {
-        // 9F5B: per command, result (b8-b5: 0 not performed, 1 failed,
-        // 2 successful; b4-b1 sequence) ‖ script identifier.
-        let ok = sw == 0x9000 || sw >> 8 == 0x62 || sw >> 8 == 0x63;
-        if !ok {
             self.script_failed(after);
-        }
-        let seq = u8::try_from(offset + 1).unwrap_or(0x0F).min(0x0F);
-        let result = if ok { 0x20 } else { 0x10 } | seq;
+            0x10 | u8::try_from(cursor.sequence).unwrap_or(0x0F).min(0x0F)
+        };
         let at = self.script_results_len;
         if let Some(dst) = self.script_results.get_mut(at..at + 5) {
-            let entry = [result].into_iter().chain(self.current_script_id);
+            let entry = [result].into_iter().chain(cursor.id);
             for (d, v) in dst.iter_mut().zip(entry) {
                 *d = v;
             }
@@ -2174,8 +2225,32 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         }
         self.state = State::Script {
             after,
-            offset: offset + 1,
+            offset: cursor.next_script,
         };
+    }
+
+    fn script_failed(&mut self, after: bool) {
+        if after {
+            self.tvr.set(Tvr::SCRIPT_FAILED_AFTER_FINAL_GENERATE_AC);
+        } else {
+            self.tvr.set(Tvr::SCRIPT_FAILED_BEFORE_FINAL_GENERATE_AC);
+        }
+    }
+
+    #[inline(never)]
+    fn on_script(&mut self, after: bool, offset: usize, sw: u16) {
+        // Book 3 §10.10: SW1 90, 62 or 63 is success; anything else ends
+        // that script (its remaining commands are not sent) and processing
+        // goes on with the next script.
+        let ok = sw == 0x9000 || sw >> 8 == 0x62 || sw >> 8 == 0x63;
+        if ok && !self.current_script.last {
+            self.state = State::Script {
+                after,
+                offset: offset + 1,
+            };
+        } else {
+            self.script_result(after, ok);
+        }
         self.advance_scripts();
     }
 }
