@@ -1682,8 +1682,11 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     }
 
     fn risk_management(&mut self) {
+        // Book 3 §10.6.3: velocity checking only when the card has both
+        // consecutive offline limits; otherwise no GET DATA at all.
         let velocity = self.aid_params().is_some_and(|p| p.velocity_checking)
-            && (self.store.contains(Tag::new(0x9F14)) || self.store.contains(Tag::new(0x9F23)));
+            && self.store.contains(Tag::new(0x9F14))
+            && self.store.contains(Tag::new(0x9F23));
         if crate::contact::trm::is_requested_by_card(self.aip)
             && velocity
             && let Some(c) = commands::get_data(Tag::new(0x9F36))
