@@ -220,8 +220,9 @@ fn issuer_for(loaded: &Loaded, online: OnlineMode) -> Result<Issuer, String> {
 }
 
 /// Runs the transaction with the card in PC/SC reader `name` (shared
-/// access, T=0 or T=1 as the card offers; the PC/SC back-end handles
-/// `61xx`/`6Cxx` above the reader).
+/// access, T=0 or T=1 as the card offers): a cold reset first, with the
+/// EMV ATR rules applied (one warm reset if the ATR is rejected; Book 1
+/// §8), then the kernel; the driver handles `61xx`/`6Cxx` above the reader.
 #[cfg(feature = "pcsc")]
 fn through_reader(
     name: &str,
@@ -235,6 +236,7 @@ fn through_reader(
     let mut card = readers
         .connect(name, ConnectOptions::default())
         .map_err(|e| e.to_string())?;
+    emv_hal::slot::ContactSlot::power_up(&mut card).map_err(|e| e.to_string())?;
     let report = run(config, input, &mut card, person, issuer).map_err(|e| e.to_string());
     // Leave the card powered for the next application, as a terminal does
     // after a completed transaction; a failed disconnect changes nothing.
