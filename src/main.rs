@@ -84,7 +84,11 @@ struct TransactArgs {
     #[arg(long, conflicts_with = "reader")]
     replay: Option<String>,
     /// Run through the card in this PC/SC reader (`emv readers` lists them;
-    /// needs a build with `--features pcsc`).
+    /// needs a build with `--features pcsc`). With `--online issuer` (the
+    /// default) the issuer host verifies the ARQC with the keys of `--card`
+    /// (the profile `emv card serve` serves); with a real card use
+    /// `--online approve|decline|unable`: the host then answers without
+    /// checking the cryptogram and without ARPC.
     #[arg(long)]
     reader: Option<String>,
     /// Transaction type.

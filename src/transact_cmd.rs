@@ -30,9 +30,11 @@ use crate::decode::rapdu;
 /// How the online host behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OnlineMode {
-    /// The issuer host verifies the ARQC and approves a valid one.
+    /// The issuer host verifies the ARQC and approves a valid one (with a
+    /// PC/SC reader: approves without checking it, no ARPC).
     Approve,
-    /// The issuer host verifies the ARQC and declines.
+    /// The issuer host declines (after verifying the ARQC, except with a
+    /// PC/SC reader).
     Decline,
     /// No host: unable to go online.
     Unable,
@@ -229,7 +231,7 @@ fn through_reader(
     config: &TerminalConfig,
     input: TransactionInput,
     person: &mut Person<'_>,
-    issuer: &mut Issuer,
+    issuer: &mut impl Host,
 ) -> Result<Report, String> {
     use emv_readers::pcsc::{ConnectOptions, PcscReaders};
     let mut readers = PcscReaders::establish().map_err(|e| e.to_string())?;
@@ -251,7 +253,7 @@ fn through_reader(
     _config: &TerminalConfig,
     _input: TransactionInput,
     _person: &mut Person<'_>,
-    _issuer: &mut Issuer,
+    _issuer: &mut impl Host,
 ) -> Result<Report, String> {
     Err(
         "--reader: this emv binary was built without PC/SC support: rebuild with \
@@ -339,14 +341,25 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
             let report = run(&config, input, &mut channel, &mut person, &mut host).map_err(fail)?;
             (report, title, channel.card().unmatched().to_vec())
         }
-        (None, Some(reader)) => {
+        (None, Some(reader)) if args.online == OnlineMode::Issuer => {
             let loaded = load(&args.card).map_err(|e| e.to_string())?;
             let mut issuer = issuer_for(&loaded, args.online)?;
             let title = format!(
-                "PC/SC reader {reader:?} (issuer keys of profile {})",
+                "PC/SC reader {reader:?} (issuer host with the keys of profile {})",
                 loaded.profile.name
             );
             let report = through_reader(reader, &config, input, &mut person, &mut issuer)?;
+            (report, title, Vec::new())
+        }
+        (None, Some(reader)) => {
+            // A real card's keys are unknown: the host answers without
+            // checking the ARQC and without an ARPC.
+            let mut host = RecordedIssuer {
+                mode: args.online,
+                issuer_authentication_data: Vec::new(),
+            };
+            let title = format!("PC/SC reader {reader:?} (host answers {:?})", args.online);
+            let report = through_reader(reader, &config, input, &mut person, &mut host)?;
             (report, title, Vec::new())
         }
         (None, None) => {
