@@ -11,7 +11,7 @@
     clippy::indexing_slicing
 )]
 
-use emv_hal::atr::ResetKind;
+use emv_hal::atr::{Convention, ResetKind};
 use emv_hal::channel::CardChannel;
 use emv_hal::slot::{
     AtrFault, ContactSlot, LineParams, PpsPolicy, ProtocolFault, SlotConfig, SlotError,
@@ -25,7 +25,7 @@ use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
 use emv_test_cards::card::SimChannel;
 use emv_test_cards::chips::uart_card::{
     CardConfig, LineFault, ModelDelay, ModelPin, ModelPresence, ModelUart, T0_ATR, T1_ATR,
-    UartCard, t1_atr_with_ifsc,
+    UartCard, inverse_atr, t1_atr_with_ifsc,
 };
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::IssuerHost;
@@ -86,6 +86,11 @@ fn set_line(uart: &mut ModelUart, params: LineParams) -> Result<(), embedded_io:
     uart.set_line(params)
 }
 
+/// The board's convention hook (STM32: DATAINV + MSBFIRST).
+fn set_convention(uart: &mut ModelUart, c: Convention) -> Result<(), embedded_io::ErrorKind> {
+    uart.set_convention(c)
+}
+
 fn model(profile: &str, config: CardConfig) -> (UartCard, Slot) {
     model_with(profile, config, SlotConfig::emv(CLOCK_HZ))
 }
@@ -102,7 +107,8 @@ fn model_with(profile: &str, config: CardConfig, slot_config: SlotConfig) -> (Ua
         slot_config,
     )
     .with_presence(model.presence(), true)
-    .with_rate_control(set_line);
+    .with_rate_control(set_line)
+    .with_convention_control(set_convention);
     (model, slot)
 }
 
@@ -186,6 +192,13 @@ fn t1(faults: Vec<LineFault>) -> CardConfig {
     }
 }
 
+/// The same card in the inverse convention (TS = 3F).
+fn inverse(mut config: CardConfig) -> CardConfig {
+    config.atr = config.atr.map(|atr| inverse_atr(&atr));
+    config.convention = Convention::Inverse;
+    config
+}
+
 // ---- clean transactions ----
 
 #[test]
@@ -211,6 +224,130 @@ fn offline_and_cda_cards_over_both_protocols() {
             check(profile, amount, t1(vec![]));
         }
     }
+}
+
+// ---- inverse convention (ISO/IEC 7816-3 §8.1, EMV L1 §8.1) ----
+
+#[test]
+fn inverse_convention_t0_and_t1_transactions_match_the_in_process_ones() {
+    for (config, protocol) in [(t0(vec![]), 0), (t1(vec![]), 1)] {
+        let config = inverse(config);
+        let (model, mut slot) = model("baseline", config.clone());
+        let atr = slot.power_up().unwrap().to_vec();
+        assert_eq!(atr[0], 0x3F, "TS recorded decoded");
+        assert_eq!(&atr[1..], &config.atr.as_ref().unwrap()[1..]);
+        let params = slot.active_params().unwrap();
+        assert_eq!(params.convention, Convention::Inverse);
+        assert_eq!(slot.t1().is_some(), protocol == 1);
+        assert_eq!(model.uart().convention(), Convention::Inverse);
+        slot.power_down().unwrap();
+        assert_eq!(model.uart().convention(), Convention::Direct);
+        drop(slot);
+        for profile in ["baseline", "mc-cda"] {
+            check(profile, 10_000, config.clone());
+        }
+    }
+}
+
+#[test]
+fn inverse_ts_seen_as_a_parity_error_is_read_after_the_repetition() {
+    for config in [t0(vec![]), t1(vec![])] {
+        let mut config = inverse(config);
+        config.uart_checks_parity = true;
+        let (model, mut slot) = model("baseline", config.clone());
+        assert_eq!(slot.power_up().unwrap()[0], 0x3F);
+        assert_eq!(slot.active_params().unwrap().reset, ResetKind::Cold);
+        drop((model, slot));
+        check("baseline", 10_000, config);
+    }
+}
+
+#[test]
+fn inverse_convention_with_line_faults_is_recovered() {
+    let parity = (0..20)
+        .map(|i| LineFault::Parity {
+            byte: i * 41,
+            times: 2,
+        })
+        .collect();
+    check("baseline", 10_000, inverse(t0(parity)));
+    check(
+        "baseline",
+        10_000,
+        inverse(t1(vec![
+            LineFault::Corrupt { byte: 30 },
+            LineFault::LoseCardBlock { block: 3 },
+            LineFault::Wtx {
+                command: 2,
+                multiplier: 2,
+            },
+        ])),
+    );
+}
+
+#[test]
+fn a_hook_that_does_not_switch_the_uart_garbles_the_atr() {
+    fn pretend(_: &mut ModelUart, _: Convention) -> Result<(), embedded_io::ErrorKind> {
+        Ok(())
+    }
+    let loaded = load_builtin("baseline").unwrap();
+    let model = UartCard::new(
+        EmvCard::build(&loaded).unwrap(),
+        inverse(t0(vec![])),
+        CLOCK_HZ,
+    );
+    let mut slot = UartContactSlot::new(
+        model.uart(),
+        model.rst(),
+        model.vcc(),
+        model.delay(),
+        SlotConfig::emv(CLOCK_HZ),
+    )
+    .with_convention_control(pretend);
+    // The model's UART stays direct: T0 `60` reads as `F9`, the ATR is not acceptable.
+    let err = slot.power_up().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SlotError::AtrRejected {
+                cold: Some(AtrFault::Invalid(_)),
+                ..
+            } | SlotError::AtrCharacterTimeout { .. }
+        ),
+        "{err:?}"
+    );
+    assert!(model.log().is_empty());
+}
+
+#[test]
+fn inverse_card_without_convention_control_is_a_clear_error() {
+    let loaded = load_builtin("baseline").unwrap();
+    let model = UartCard::new(
+        EmvCard::build(&loaded).unwrap(),
+        inverse(t0(vec![])),
+        CLOCK_HZ,
+    );
+    let mut slot = UartContactSlot::new(
+        model.uart(),
+        model.rst(),
+        model.vcc(),
+        model.delay(),
+        SlotConfig::emv(CLOCK_HZ),
+    );
+    let err = slot.power_up().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SlotError::AtrRejected {
+                cold: Some(AtrFault::InverseConvention),
+                warm: Some(AtrFault::InverseConvention),
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("with_convention_control"), "{err}");
+    assert!(!model.powered());
+    assert!(model.log().is_empty());
 }
 
 // ---- faults with recovery ----
@@ -644,11 +781,15 @@ proptest! {
             .prop_filter("one corrupted character per direction", |v| detectable(v)),
         t0_faults in proptest::collection::vec(fault_strategy(false), 0..6),
         small_ifsc in any::<bool>(),
+        inverse_convention in any::<bool>(),
     ) {
         let mut config = if use_t1 { t1(faults) } else { t0(t0_faults) };
         if use_t1 && small_ifsc {
             config.atr = Some(t1_atr_with_ifsc(0x10));
             config.max_inf = 16;
+        }
+        if inverse_convention {
+            config = inverse(config);
         }
         let (got, model) = over_uart("baseline", 10_000, config);
         // Bounded by virtual time: a transaction with every retry and WTX stays far below

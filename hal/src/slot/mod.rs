@@ -18,6 +18,13 @@
 //! * EMV L1 §8.3 ATR acceptance ([`crate::atr::Atr::emv_check_with`]) and the EMV rule
 //!   "reject the cold ATR → one warm reset → reject the warm ATR → deactivate"
 //!   ([`crate::atr::RejectAction`]);
+//! * ISO/IEC 7816-3 §8.1 and EMV L1 §8.1 (EMV Book 1 §8.1) conventions: TS `3B` direct,
+//!   `3F` inverse; terminals accept both. An inverse TS read by a direct UART shows as `03`
+//!   (or as a parity error); with a [`ConventionControl`] hook
+//!   ([`UartContactSlot::with_convention_control`]) the slot switches the UART to inverse
+//!   and reads the rest of the ATR and the session in it, and switches back to direct
+//!   before the next reset and on deactivation. Without one, `03` is
+//!   [`AtrFault::InverseConvention`];
 //! * ISO/IEC 7816-3 §9 PPS, only if [`SlotConfig::pps`] asks for it (EMV terminals do not
 //!   send PPS);
 //! * ISO/IEC 7816-3 §10 / EMV L1 §9.2.2 T=0 over [`crate::t0::T0`] with the work waiting
@@ -38,12 +45,14 @@ mod tests;
 
 use core::fmt;
 
-use crate::atr::{AtrError, EmvProtocol, EmvRejection, ResetKind};
+use crate::atr::{AtrError, Convention, EmvProtocol, EmvRejection, ResetKind};
 use crate::pps::PpsError;
 use crate::t0::T0Error;
 use crate::t1::{StartError, T1Error};
 
-pub use uart::{LineParams, NoPresencePin, RateControl, UartContactSlot};
+pub use uart::{
+    ConventionControl, LineParams, NoPresencePin, RateControl, UartContactSlot, other_convention,
+};
 
 /// Cold reset: the least number of clock cycles RST stays low after the clock starts
 /// (ISO/IEC 7816-3 §6.2.2; EMV L1 §6.1.3.1: 40 000 to 45 000).
@@ -266,8 +275,11 @@ pub enum AtrFault {
     /// Well-formed but refused by the EMV rules.
     #[error("ATR refused: {0}")]
     Rejected(EmvRejection),
-    /// TS read as `03`: inverse convention, which this UART set-up does not decode.
-    #[error("TS = 03: inverse convention is not supported by this UART set-up")]
+    /// TS read as `03`: an inverse-convention card (TS `3F`) seen by a UART in direct mode,
+    /// and the slot has no [`ConventionControl`] to switch the UART.
+    #[error(
+        "TS = 03: inverse-convention card; enable it with UartContactSlot::with_convention_control (a hook that switches the UART to inverse convention)"
+    )]
     InverseConvention,
     /// The ATR asks for a Fi/Di the slot cannot set (no [`RateControl`]).
     #[error("the ATR needs Fi = {fi}, Di = {di} and the slot has no rate control")]
@@ -463,4 +475,6 @@ pub struct ActiveParams {
     pub guard_time_etu: u16,
     /// Which reset produced the accepted ATR.
     pub reset: ResetKind,
+    /// The card's convention (TS), which the UART is set to.
+    pub convention: Convention,
 }

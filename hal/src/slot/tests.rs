@@ -23,6 +23,7 @@ use embedded_hal::digital::{ErrorType as PinErrorType, OutputPin};
 use embedded_io::{ErrorKind, ErrorType, Read, ReadReady, Write};
 
 use super::*;
+use crate::atr::Convention;
 use crate::channel::CardChannel;
 use crate::t0::T0Error;
 
@@ -32,7 +33,10 @@ const ETU_NS: u64 = 93_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Item {
+    /// A character sent in the direct convention.
     Byte(u8),
+    /// A character sent in the inverse convention (its logical value).
+    Inverse(u8),
     Parity,
 }
 
@@ -50,7 +54,7 @@ enum Pin {
     Vcc(bool),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     now: u64,
     script: VecDeque<Step>,
@@ -58,9 +62,42 @@ struct State {
     rx: VecDeque<(u64, Item)>,
     pins: Vec<(u64, Pin)>,
     all_written: Vec<u8>,
+    /// The UART's convention (set by the convention hook) and the hook's calls.
+    convention: Convention,
+    convention_calls: Vec<Convention>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            now: 0,
+            script: VecDeque::new(),
+            written: Vec::new(),
+            rx: VecDeque::new(),
+            pins: Vec::new(),
+            all_written: Vec::new(),
+            convention: Convention::Direct,
+            convention_calls: Vec::new(),
+        }
+    }
 }
 
 impl State {
+    /// A character as this UART, in its current convention, decodes it (no parity check:
+    /// a character in the other convention reads as its bits reversed and complemented).
+    fn decode(&self, item: Item) -> Option<u8> {
+        let (byte, sent) = match item {
+            Item::Byte(b) => (b, Convention::Direct),
+            Item::Inverse(b) => (b, Convention::Inverse),
+            Item::Parity => return None,
+        };
+        Some(if sent == self.convention {
+            byte
+        } else {
+            other_convention(byte)
+        })
+    }
+
     fn answer(&mut self, delay_etu: u64, reply: Vec<Item>) {
         let mut t = self.now + delay_etu * ETU_NS;
         for item in reply {
@@ -90,9 +127,9 @@ impl Read for Uart {
                 s.rx.pop_front();
                 Err(ErrorKind::InvalidData)
             }
-            Some(&(due, Item::Byte(b))) if due <= now && !buf.is_empty() => {
+            Some(&(due, item)) if due <= now && !buf.is_empty() => {
                 s.rx.pop_front();
-                buf[0] = b;
+                buf[0] = s.decode(item).unwrap_or(0);
                 Ok(1)
             }
             _ => Ok(0),
@@ -429,4 +466,187 @@ fn clock_and_etu_conversions() {
     assert_eq!(c.etu_to_ns(1, 372, 1), ETU_NS);
     assert_eq!(c.etu_to_ns(4, 372, 4), ETU_NS);
     assert_eq!(SlotConfig::clocks_to_etu(42_000, 372, 1), 113);
+}
+
+fn inverse(b: &[u8]) -> Vec<Item> {
+    b.iter().map(|&b| Item::Inverse(b)).collect()
+}
+
+/// The board's convention hook for the scripted UART.
+fn switch_convention(uart: &mut Uart, convention: Convention) -> Result<(), ErrorKind> {
+    let mut s = uart.0.0.borrow_mut();
+    s.convention = convention;
+    s.convention_calls.push(convention);
+    Ok(())
+}
+
+fn inverse_slot(script: Vec<Step>) -> (Bus, UartContactSlot<Uart, OutPin, OutPin, Delay>) {
+    let (bus, s) = slot(script);
+    (bus, s.with_convention_control(switch_convention))
+}
+
+const T0_ATR_INVERSE: [u8; 4] = [0x3F, 0x60, 0x00, 0x00];
+
+#[test]
+fn other_convention_is_reverse_complement() {
+    assert_eq!(other_convention(0x3F), 0x03);
+    assert_eq!(other_convention(0x03), 0x3F);
+    assert_eq!(other_convention(0x3B), 0x23);
+    for b in 0..=255u8 {
+        assert_eq!(other_convention(other_convention(b)), b);
+    }
+}
+
+#[test]
+fn inverse_card_switches_the_uart_then_back_to_direct() {
+    let (bus, mut s) = inverse_slot(vec![
+        Step::OnReset {
+            delay_etu: 50,
+            reply: inverse(&T0_ATR_INVERSE),
+        },
+        Step::OnWrite {
+            expect: vec![0x00, 0xB2, 0x01, 0x0C, 0x02],
+            reply: inverse(&[0xB2, 0x70, 0x00, 0x90, 0x00]),
+        },
+        atr(&T0_ATR),
+    ]);
+    assert_eq!(s.power_up().unwrap(), &T0_ATR_INVERSE[..]);
+    assert_eq!(s.convention(), Some(Convention::Inverse));
+    assert_eq!(s.active_params().unwrap().convention, Convention::Inverse);
+    let mut r = [0u8; 258];
+    let n = s.exchange(&[0x00, 0xB2, 0x01, 0x0C, 0x02], &mut r).unwrap();
+    assert_eq!(&r[..n], &[0x70, 0x00, 0x90, 0x00]);
+    assert_eq!(bus.0.borrow().convention_calls, [Convention::Inverse]);
+    s.power_down().unwrap();
+    assert_eq!(
+        bus.0.borrow().convention_calls,
+        [Convention::Inverse, Convention::Direct]
+    );
+    assert_eq!(bus.0.borrow().convention, Convention::Direct);
+    // The next card is a direct one: no further switch.
+    assert_eq!(s.power_up().unwrap(), &T0_ATR[..]);
+    assert_eq!(s.active_params().unwrap().convention, Convention::Direct);
+    assert_eq!(
+        bus.0.borrow().convention_calls,
+        [Convention::Inverse, Convention::Direct]
+    );
+    assert!(bus.0.borrow().script.is_empty());
+}
+
+#[test]
+fn next_cold_reset_goes_back_to_direct_before_activation() {
+    let (bus, mut s) = inverse_slot(vec![
+        Step::OnReset {
+            delay_etu: 50,
+            reply: inverse(&T0_ATR_INVERSE),
+        },
+        atr(&T0_ATR),
+    ]);
+    s.power_up().unwrap();
+    // power_up on an active card: deactivation, then a new activation.
+    assert_eq!(s.power_up().unwrap(), &T0_ATR[..]);
+    let state = bus.0.borrow();
+    assert_eq!(
+        state.convention_calls,
+        [Convention::Inverse, Convention::Direct]
+    );
+    // Direct again before the second RST high.
+    assert_eq!(state.convention, Convention::Direct);
+}
+
+#[test]
+fn warm_reset_after_an_inverse_cold_atr_starts_direct() {
+    // Inverse cold ATR refused (TC1 = 05), direct warm ATR accepted.
+    let (bus, mut s) = inverse_slot(vec![
+        Step::OnReset {
+            delay_etu: 50,
+            reply: inverse(&[0x3F, 0x40, 0x05]),
+        },
+        atr(&T0_ATR),
+    ]);
+    assert_eq!(s.power_up().unwrap(), &T0_ATR[..]);
+    assert_eq!(s.active_params().unwrap().reset, ResetKind::Warm);
+    assert_eq!(
+        bus.0.borrow().convention_calls,
+        [Convention::Inverse, Convention::Direct]
+    );
+}
+
+#[test]
+fn inverse_ts_with_a_parity_error_is_read_again_after_the_switch() {
+    // A UART checking even parity sees the inverse TS as a parity error; the card repeats
+    // TS after the error signal.
+    let mut reply = vec![Item::Parity];
+    reply.extend(inverse(&T0_ATR_INVERSE));
+    let (bus, mut s) = inverse_slot(vec![Step::OnReset {
+        delay_etu: 50,
+        reply,
+    }]);
+    assert_eq!(s.power_up().unwrap(), &T0_ATR_INVERSE[..]);
+    assert_eq!(bus.0.borrow().convention_calls, [Convention::Inverse]);
+}
+
+#[test]
+fn direct_ts_with_a_parity_error_switches_back() {
+    // Noise on a direct TS: inverse, the repetition shows as a parity error again, back to
+    // direct, the second repetition is read.
+    let mut reply = vec![Item::Parity, Item::Parity];
+    reply.extend(bytes(&T0_ATR));
+    let (bus, mut s) = inverse_slot(vec![Step::OnReset {
+        delay_etu: 50,
+        reply,
+    }]);
+    assert_eq!(s.power_up().unwrap(), &T0_ATR[..]);
+    assert_eq!(
+        bus.0.borrow().convention_calls,
+        [Convention::Inverse, Convention::Direct]
+    );
+}
+
+#[test]
+fn inverse_card_without_a_hook_is_a_clear_error() {
+    let (bus, mut s) = slot(vec![
+        Step::OnReset {
+            delay_etu: 50,
+            reply: inverse(&T0_ATR_INVERSE),
+        },
+        Step::OnReset {
+            delay_etu: 50,
+            reply: inverse(&T0_ATR_INVERSE),
+        },
+    ]);
+    let err = s.power_up().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SlotError::AtrRejected {
+                cold: Some(AtrFault::InverseConvention),
+                warm: Some(AtrFault::InverseConvention),
+            }
+        ),
+        "{err:?}"
+    );
+    let text = std::format!("{err}");
+    assert!(text.contains("with_convention_control"), "{text}");
+    assert!(bus.0.borrow().convention_calls.is_empty());
+}
+
+#[test]
+fn a_failing_convention_hook_is_a_uart_error_and_deactivates() {
+    fn broken(_: &mut Uart, _: Convention) -> Result<(), ErrorKind> {
+        Err(ErrorKind::Unsupported)
+    }
+    let (bus, s) = slot(vec![Step::OnReset {
+        delay_etu: 50,
+        reply: inverse(&T0_ATR_INVERSE),
+    }]);
+    let mut s = s.with_convention_control(broken);
+    let err = s.power_up().unwrap_err();
+    assert!(
+        matches!(err, SlotError::Uart(ErrorKind::Unsupported)),
+        "{err:?}"
+    );
+    assert_eq!(s.convention(), None);
+    assert!(s.atr().is_none());
+    assert_eq!(bus.0.borrow().pins.last().unwrap().1, Pin::Vcc(true));
 }

@@ -12,7 +12,10 @@ use super::{
     ActiveParams, AtrFault, INITIAL_FI, MAX_ATR_LEN, PinRole, PpsPolicy, ProtocolFault,
     RESET_LOW_CLOCKS_MAX, RESET_LOW_CLOCKS_MIN, SlotConfig, SlotError,
 };
-use crate::atr::{Atr, AtrError, EmvAtrParams, EmvProtocol, EmvTransmission, ResetKind};
+use crate::atr::{
+    Atr, AtrError, Convention, EmvAtrParams, EmvProtocol, EmvTransmission, ResetKind, TS_DIRECT,
+    TS_INVERSE,
+};
 use crate::channel::CardChannel;
 use crate::pps::{self, PpsRequest};
 use crate::t0::{T0, T0Config, T0Event};
@@ -33,6 +36,37 @@ pub struct LineParams {
 /// Reconfigures the UART for new line parameters (after a specific-mode ATR with TA1 other
 /// than `11`, or a PPS). Without one the slot only runs cards at Fd = 372, Dd = 1.
 pub type RateControl<U> = fn(&mut U, LineParams) -> Result<(), <U as ErrorType>::Error>;
+
+/// Switches the UART between the direct and the inverse convention (ISO/IEC 7816-3 §8.1,
+/// EMV L1 §8.1): for [`Convention::Inverse`] the UART must receive and send with the line
+/// level inverted, most significant bit first, parity computed on the inverted levels
+/// (STM32 USART: `DATAINV` + `MSBFIRST`; the "convention" bit of smart-card UARTs); for
+/// [`Convention::Direct`] it goes back to normal levels, LSB first.
+///
+/// Set with [`UartContactSlot::with_convention_control`]. The slot calls it with
+/// [`Convention::Inverse`] as soon as TS shows an inverse-convention card (before T0 is
+/// complete on the line: the hook must return within a few etu), and with
+/// [`Convention::Direct`] before every reset that follows an inverse-convention ATR and on
+/// deactivation, so that each ATR starts in the direct convention.
+pub type ConventionControl<U> = fn(&mut U, Convention) -> Result<(), <U as ErrorType>::Error>;
+
+/// `byte` as a receiver in the other convention delivers it: the bits reversed and
+/// complemented (ISO/IEC 7816-3 §8.1). The mapping is its own inverse.
+#[must_use]
+pub const fn other_convention(byte: u8) -> u8 {
+    !byte.reverse_bits()
+}
+
+/// What TS as read by a UART in `uart` convention says about the card's convention:
+/// `3B`/`3F` are TS read in the right convention, `03` (direct UART) and `23` (inverse
+/// UART) are TS read in the wrong one. `None` for anything else.
+const fn ts_convention(uart: Convention, read: u8) -> Option<Convention> {
+    match (uart, read) {
+        (Convention::Direct, TS_DIRECT) | (Convention::Inverse, 0x23) => Some(Convention::Direct),
+        (Convention::Inverse, TS_INVERSE) | (Convention::Direct, 0x03) => Some(Convention::Inverse),
+        _ => None,
+    }
+}
 
 /// The presence input of a slot without a presence switch: always "card present".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,6 +223,15 @@ where
         self.pos = 0;
         self.len = 0;
     }
+
+    /// Re-decodes the characters still buffered (the UART delivered them before it was
+    /// switched to the other convention).
+    fn recode_buffered(&mut self) {
+        let (pos, len) = (self.pos, self.len);
+        for byte in self.buf.get_mut(pos..len).unwrap_or_default() {
+            *byte = other_convention(*byte);
+        }
+    }
 }
 
 /// What the slot runs after a successful activation. The T=1 engine is held inline (no
@@ -211,6 +254,9 @@ enum Session {
 /// Protocol choice per the accepted ATR: T=0 through [`T0`] with WWT from TC2/Di, T=1
 /// through [`T1`] with IFSC/BWT/CWT from TA3/TB3 and an S(IFS request) with IFSD 254 right
 /// after the ATR. Any protocol failure deactivates the card ([`SlotError::Protocol`]).
+/// Inverse-convention cards need a [`ConventionControl`] hook
+/// ([`UartContactSlot::with_convention_control`]); Fi/Di other than 372/1 need a
+/// [`RateControl`] hook ([`UartContactSlot::with_rate_control`]).
 ///
 /// ```
 /// # use core::convert::Infallible;
@@ -234,6 +280,10 @@ pub struct UartContactSlot<U: ErrorType, RST, VCC, D, P = NoPresencePin> {
     presence: P,
     presence_active_high: bool,
     rate: Option<RateControl<U>>,
+    convention_control: Option<ConventionControl<U>>,
+    /// The UART's convention as far as the slot knows (`None`: unknown, e.g. after a
+    /// failed switch; set to direct before the next reset).
+    convention: Option<Convention>,
     atr: [u8; MAX_ATR_LEN],
     atr_len: usize,
     session: Session,
@@ -278,6 +328,8 @@ where
             presence: NoPresencePin,
             presence_active_high: true,
             rate: None,
+            convention_control: None,
+            convention: Some(Convention::Direct),
             atr: [0; MAX_ATR_LEN],
             atr_len: 0,
             session: Session::Off,
@@ -300,6 +352,8 @@ where
             presence,
             presence_active_high: active_high,
             rate: self.rate,
+            convention_control: self.convention_control,
+            convention: self.convention,
             atr: self.atr,
             atr_len: self.atr_len,
             session: self.session,
@@ -323,6 +377,41 @@ where
     pub fn with_rate_control(mut self, rate: RateControl<U>) -> Self {
         self.rate = Some(rate);
         self
+    }
+
+    /// The same slot, able to read inverse-convention cards (ISO/IEC 7816-3 §8.1, EMV L1
+    /// §8.1: terminals accept both conventions): `control` switches the UART between the
+    /// conventions (see [`ConventionControl`]). The UART must be in the direct convention
+    /// when the slot is made.
+    ///
+    /// TS of an inverse-convention card (`3F`) reaches a UART in direct mode as `03` (bits
+    /// reversed and complemented), and with odd parity: a UART that checks even parity
+    /// reports it as a parity error instead. Both are handled:
+    ///
+    /// * TS read as `03`: the slot calls `control(Inverse)`, records TS as `3F` and reads T0…
+    ///   in the inverse convention with the same ATR timing limits (characters already
+    ///   buffered by the slot are re-decoded in software);
+    /// * TS read as a parity error (`ErrorKind::InvalidData`, the value is lost): the slot
+    ///   switches to the other convention and waits for the card to repeat TS after the
+    ///   error signal (ISO/IEC 7816-3 §7.3), so a card that repeats is read in the right
+    ///   convention; each further parity error on TS switches again, up to
+    ///   [`SlotConfig::max_character_repetitions`] ([`SlotError::AtrParity`]). A card that
+    ///   does not repeat TS is not guessed at: its ATR then starts with T0 and is refused
+    ///   (invalid TS), and the EMV warm reset follows.
+    ///
+    /// Without a convention control, TS = `03` is refused as
+    /// [`AtrFault::InverseConvention`].
+    #[must_use]
+    pub fn with_convention_control(mut self, control: ConventionControl<U>) -> Self {
+        self.convention_control = Some(control);
+        self
+    }
+
+    /// The convention of the UART as the slot set it (`None` after a failed switch). While
+    /// a card is active this is the convention of its ATR.
+    #[must_use]
+    pub const fn convention(&self) -> Option<Convention> {
+        self.convention
     }
 
     /// The configuration.
@@ -424,7 +513,23 @@ where
         Ok(())
     }
 
-    /// RST low, VCC off, session dropped; pin errors reported after both were tried.
+    /// Switches the UART to `convention` through the hook (no-op without a hook or when the
+    /// UART is known to be there already). A failed switch leaves the convention unknown.
+    fn set_convention(&mut self, convention: Convention) -> Result<(), SlotError<U::Error>> {
+        let Some(control) = self.convention_control else {
+            return Ok(());
+        };
+        if self.convention == Some(convention) {
+            return Ok(());
+        }
+        self.convention = None;
+        control(&mut self.io.uart, convention).map_err(SlotError::Uart)?;
+        self.convention = Some(convention);
+        Ok(())
+    }
+
+    /// RST low, VCC off, session dropped, UART back to the direct convention; errors
+    /// reported after all three were tried (pins first).
     fn deactivate(&mut self) -> Result<(), SlotError<U::Error>> {
         self.session = Session::Off;
         self.params = None;
@@ -434,7 +539,8 @@ where
         self.io.clear();
         self.io.fi = INITIAL_FI;
         self.io.di = 1;
-        rst.and(vcc)
+        let convention = self.set_convention(Convention::Direct);
+        rst.and(vcc).and(convention)
     }
 
     /// Deactivates (ignoring pin errors: the first error is the one to report) and returns
@@ -449,6 +555,8 @@ where
         self.session = Session::Off;
         self.params = None;
         self.set_line(INITIAL_FI, 1, 12)?;
+        // Every ATR starts in the direct convention: TS decides (ISO/IEC 7816-3 §8.1).
+        self.set_convention(Convention::Direct)?;
         self.set_rst(false)?;
         let clocks = self
             .io
@@ -519,8 +627,19 @@ where
                             count: parity,
                         });
                     }
+                    if received == 0 && self.convention_control.is_some() {
+                        // TS with a parity error: what a UART checking even parity makes of
+                        // a TS in the other convention. Switch and let the card repeat it.
+                        let other = match self.convention {
+                            Some(Convention::Inverse) => Convention::Direct,
+                            Some(Convention::Direct) | None => Convention::Inverse,
+                        };
+                        self.set_convention(other)?;
+                        self.io.recode_buffered();
+                    }
                     continue;
                 }
+                Rx::Byte(b) if received == 0 => self.accept_ts(b)?,
                 Rx::Byte(b) => b,
             };
             parity = 0;
@@ -537,6 +656,22 @@ where
                 // Complete (valid or not): stop reading, evaluate.
                 _ => return Ok(()),
             }
+        }
+    }
+
+    /// TS as the UART read it: switches the UART to the card's convention if needed (and a
+    /// hook is set) and returns TS decoded. Without a hook an inverse TS stays `03`.
+    fn accept_ts(&mut self, read: u8) -> Result<u8, SlotError<U::Error>> {
+        let uart = self.convention.unwrap_or(Convention::Direct);
+        match ts_convention(uart, read) {
+            Some(card) if self.convention_control.is_some() => {
+                if card != uart {
+                    self.set_convention(card)?;
+                    self.io.recode_buffered();
+                }
+                Ok(card.ts())
+            }
+            _ => Ok(read),
         }
     }
 
@@ -624,6 +759,7 @@ where
             di: params.di,
             guard_time_etu: guard,
             reset,
+            convention: self.convention.unwrap_or(Convention::Direct),
         });
         if let Session::T1(t1) = &mut self.session
             && self.io.config.t1_ifsd != 0

@@ -28,6 +28,19 @@
 //! lost to a parity error), corrupted characters (T=1: bad LRC), lost blocks either way,
 //! garbage on the line, WTX requests (T=0: NULL bytes), and a card that stops answering.
 //! [`CardConfig`] adds the mute card, the slow ATR and small IFSC/response chaining.
+//!
+//! Conventions (ISO/IEC 7816-3 §8.1): with [`CardConfig::convention`] set to
+//! [`Convention::Inverse`] the card sends and receives in the inverse convention (line level
+//! inverted, most significant bit first; its ATR should start with TS = `3F`, see
+//! [`inverse_atr`]). The terminal's UART has a convention of its own, set through
+//! [`ModelUart::set_convention`] (what a board's
+//! [`emv_hal::slot::ConventionControl`] hook does); it starts direct. A character sent in
+//! one convention and received in the other reads as its bits reversed and complemented
+//! (TS `3F` as `03`), or — with [`CardConfig::uart_checks_parity`], since such a character
+//! always has odd parity — as a parity error. Each card character is decoded with the
+//! convention the UART had when the character ended, so a terminal that switches too late
+//! sees the damage. Terminal characters in the wrong convention reach the card garbled and
+//! are recorded in [`UartCard::violations`].
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -37,8 +50,8 @@ use std::rc::Rc;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::digital::{ErrorType as PinErrorType, InputPin, OutputPin};
 use embedded_io::{ErrorKind, ErrorType, Read, ReadReady, Write};
-use emv_hal::atr::Atr;
-use emv_hal::slot::LineParams;
+use emv_hal::atr::{Atr, Convention, TS_INVERSE};
+use emv_hal::slot::{LineParams, other_convention};
 use emv_hal::t1::{Block, BlockKind, RCode, SBlock};
 
 use crate::card::{Card, Reply};
@@ -124,6 +137,16 @@ pub struct CardConfig {
     pub accept_pps: bool,
     /// The UART receives the terminal's own characters (TX and RX on one I/O line).
     pub echo: bool,
+    /// The convention the card uses for everything it sends and receives (ISO/IEC 7816-3
+    /// §8.1). Direct by default. The ATR bytes are logical values: give an inverse card an
+    /// ATR with TS = `3F` ([`inverse_atr`]).
+    pub convention: Convention,
+    /// The terminal's UART checks even parity: a character in the other convention than
+    /// the UART's reads as a parity error (`ErrorKind::InvalidData`) instead of as its bits
+    /// reversed and complemented. The card then sees the error signal on TS and repeats TS
+    /// once, 2 etu later (ISO/IEC 7816-3 §7.3). `false` by default (the UART delivers such
+    /// characters without a parity check, TS `3F` as `03`).
+    pub uart_checks_parity: bool,
     /// The faults.
     pub faults: Vec<LineFault>,
 }
@@ -140,6 +163,8 @@ impl Default for CardConfig {
             max_inf: 254,
             accept_pps: true,
             echo: false,
+            convention: Convention::Direct,
+            uart_checks_parity: false,
             faults: Vec::new(),
         }
     }
@@ -159,6 +184,16 @@ pub fn t1_atr_with_ifsc(ifsc: u8) -> Vec<u8> {
     let tck = atr.iter().skip(1).fold(0, |a, b| a ^ b);
     atr[8] = tck;
     atr.to_vec()
+}
+
+/// `atr` with TS set to `3F` (inverse convention; TCK does not cover TS).
+#[must_use]
+pub fn inverse_atr(atr: &[u8]) -> Vec<u8> {
+    let mut atr = atr.to_vec();
+    if let Some(ts) = atr.first_mut() {
+        *ts = TS_INVERSE;
+    }
+    atr
 }
 
 /// What a character on the card→terminal line looks like to the UART.
@@ -222,8 +257,10 @@ struct Inner {
     inserted: bool,
     removed_by_card: bool,
     proto: Proto,
-    /// Card characters: (time readable, character).
-    tx: VecDeque<(u64, Char)>,
+    /// Card characters: (time readable, character, convention it was sent in).
+    tx: VecDeque<(u64, Char, Convention)>,
+    /// The terminal UART's convention changes: (time, convention); direct before the first.
+    term_conventions: Vec<(u64, Convention)>,
     card_line_free_ns: u64,
     term_line_free_ns: u64,
     /// Rate the terminal's UART uses, and rate the card uses.
@@ -313,6 +350,7 @@ impl UartCard {
                 removed_by_card: false,
                 proto: Proto::Idle,
                 tx: VecDeque::new(),
+                term_conventions: Vec::new(),
                 card_line_free_ns: 0,
                 term_line_free_ns: 0,
                 term_rate: (372, 1),
@@ -424,9 +462,38 @@ impl ModelUart {
         self.inner.borrow_mut().term_rate = (params.fi, params.di.max(1));
         Ok(())
     }
+
+    /// Switches the terminal UART's convention (for
+    /// [`emv_hal::slot::UartContactSlot::with_convention_control`]): characters that end
+    /// after now are decoded, and the terminal's characters encoded, in `convention`.
+    ///
+    /// # Errors
+    /// Never.
+    pub fn set_convention(&mut self, convention: Convention) -> Result<(), ErrorKind> {
+        let mut inner = self.inner.borrow_mut();
+        let now = inner.now_ns;
+        inner.term_conventions.push((now, convention));
+        Ok(())
+    }
+
+    /// The terminal UART's convention now.
+    pub fn convention(&self) -> Convention {
+        let inner = self.inner.borrow();
+        inner.term_convention_at(inner.now_ns.saturating_add(1))
+    }
 }
 
 impl Inner {
+    /// The terminal UART's convention for a character that ends at `t`: the last switch
+    /// strictly before `t`.
+    fn term_convention_at(&self, t: u64) -> Convention {
+        self.term_conventions
+            .iter()
+            .rev()
+            .find(|&&(at, _)| at < t)
+            .map_or(Convention::Direct, |&(_, c)| c)
+    }
+
     fn etu_ns(&self, rate: (u16, u8)) -> u64 {
         (u64::from(rate.0) * NS).div_ceil(u64::from(rate.1.max(1)) * u64::from(self.clock_hz))
     }
@@ -449,7 +516,7 @@ impl Inner {
         let end = start + 12 * self.card_etu_ns();
         self.card_line_free_ns = end;
         let c = if self.rates_match() { c } else { Char::Parity };
-        self.tx.push_back((end, c));
+        self.tx.push_back((end, c, self.config.convention));
         end
     }
 
@@ -576,8 +643,15 @@ impl Inner {
         };
         let mut t = self.now_ns + self.clocks_ns(self.config.atr_delay_clocks);
         let gap = u64::from(self.config.atr_gap_etu) * self.card_etu_ns();
-        for &b in &atr {
+        // A UART checking parity in the other convention signals an error on TS: the card
+        // repeats it (once), by then possibly read in the right convention.
+        let ts_error = self.config.uart_checks_parity
+            && self.term_convention_at(t + 12 * self.card_etu_ns()) != self.config.convention;
+        for (i, &b) in atr.iter().enumerate() {
             t = self.emit_char(t, Char::Good(b)) + gap;
+            if i == 0 && ts_error {
+                t = self.emit_char(t + 2 * self.card_etu_ns(), Char::Good(b)) + gap;
+            }
         }
         self.proto = Proto::AfterAtr;
         // The card starts the protocol on the first character that is not a PPS; in
@@ -615,6 +689,16 @@ impl Inner {
             byte
         } else {
             byte ^ 0xFF
+        };
+        let sent = self.term_convention_at(at);
+        let byte = if sent == self.config.convention {
+            byte
+        } else {
+            self.violations.push(format!(
+                "terminal character {byte:02X} sent in the {sent:?} convention to a card in the {:?} convention",
+                self.config.convention
+            ));
+            other_convention(byte)
         };
         let index = self.term_chars;
         self.term_chars += 1;
@@ -1102,7 +1186,7 @@ impl Read for ModelUart {
             return Ok(0);
         }
         // Blocking read: wait for the next character if none is ready.
-        let Some(&(due, _)) = inner.tx.front() else {
+        let Some(&(due, _, _)) = inner.tx.front() else {
             return Err(ErrorKind::TimedOut);
         };
         if due > inner.now_ns {
@@ -1111,13 +1195,27 @@ impl Read for ModelUart {
         let now = inner.now_ns;
         let mut n = 0;
         for slot in buf.iter_mut() {
-            match inner.tx.front() {
-                Some(&(due, Char::Good(b))) if due <= now => {
+            let front = inner.tx.front().map(|&(due, c, sent)| match c {
+                Char::Good(b) => {
+                    let uart = inner.term_convention_at(due);
+                    if sent == uart {
+                        (due, Char::Good(b))
+                    } else if inner.config.uart_checks_parity {
+                        // Reversed and complemented, the character has odd parity.
+                        (due, Char::Parity)
+                    } else {
+                        (due, Char::Good(other_convention(b)))
+                    }
+                }
+                Char::Parity => (due, Char::Parity),
+            });
+            match front {
+                Some((due, Char::Good(b))) if due <= now => {
                     *slot = b;
                     n += 1;
                     inner.tx.pop_front();
                 }
-                Some(&(due, Char::Parity)) if due <= now => {
+                Some((due, Char::Parity)) if due <= now => {
                     if n == 0 {
                         inner.tx.pop_front();
                         return Err(ErrorKind::InvalidData);
@@ -1137,7 +1235,7 @@ impl ReadReady for ModelUart {
         Ok(inner
             .tx
             .front()
-            .is_some_and(|&(due, _)| due <= inner.now_ns))
+            .is_some_and(|&(due, _, _)| due <= inner.now_ns))
     }
 }
 
@@ -1151,8 +1249,9 @@ impl Write for ModelUart {
             inner.term_line_free_ns = end;
             if inner.config.echo && inner.vcc_on {
                 // The echo sits in time order among the card's characters.
-                let at = inner.tx.partition_point(|&(due, _)| due <= end);
-                inner.tx.insert(at, (end, Char::Good(b)));
+                let at = inner.tx.partition_point(|&(due, _, _)| due <= end);
+                let convention = inner.term_convention_at(end);
+                inner.tx.insert(at, (end, Char::Good(b), convention));
             }
             inner.on_term_char(end, b);
         }
