@@ -17,6 +17,7 @@ use emv_kernel::wire::apdu::ResponseApdu;
 use emv_kernel::wire::tlv::Mode;
 use emv_terminal::config::TerminalConfig;
 use emv_terminal::driver::{Cardholder, DriverError, Host, HostAnswer, Report, run};
+use emv_terminal::trace_mask::traceable_command;
 use emv_test_cards::card::{SimChannel, SimError};
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::{IssuerHost, Policy};
@@ -387,7 +388,7 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
             "advice": report.advice.map(|c| Cid(c).reason().name()),
             "cryptogram": report.cryptogram.as_deref().map(h),
             "authorization_request": report.authorisation_request.as_deref().map(|r| mask(&h(r))),
-            "apdus": report.apdus.iter().map(|(c, r)| json!({"c": mask(&h(c)), "r": mask(&h(r))})).collect::<Vec<_>>(),
+            "apdus": report.apdus.iter().map(|(c, r)| json!({"c": mask(&h(&traceable_command(c))), "r": mask(&h(r))})).collect::<Vec<_>>(),
             "trail": report.trail,
         });
         return Ok((
@@ -414,7 +415,7 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
             c.get(1).copied().unwrap_or(0),
         )
         .unwrap_or("?");
-        let _ = writeln!(out, "> {:<32} {}", name, mask(&h(c)));
+        let _ = writeln!(out, "> {:<32} {}", name, mask(&h(&traceable_command(c))));
         let _ = writeln!(out, "< {}", mask(&h(r)));
         match rapdu::decode(r, Mode::Lenient) {
             Ok(d) => {

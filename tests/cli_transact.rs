@@ -53,6 +53,11 @@ fn default_card_approves_offline() {
     // The PAN is masked unless asked.
     assert!(text.contains("499999******0015"), "{text}");
     assert!(!text.contains("4999990000000015"), "{text}");
+    // The plaintext PIN block of VERIFY never appears, in text or JSON.
+    assert!(text.contains("0020008008FFFFFFFFFFFFFFFF"), "{text}");
+    assert!(!text.contains("241234"), "{text}");
+    let json = String::from_utf8(emv(&["transact", "--amount", "10.00", "--json"]).stdout).unwrap();
+    assert!(json.contains("0020008008FFFFFFFFFFFFFFFF") && !json.contains("241234"));
     let shown =
         String::from_utf8(emv(&["transact", "--amount", "10.00", "--show-pan"]).stdout).unwrap();
     assert!(shown.contains("4999990000000015"));

@@ -9,8 +9,11 @@
 //!   §10.6–10.7 risk-management and action-analysis parameters, Book 2
 //!   §11.2 CA public keys), with `extends` overlays and errors that name
 //!   file, line and field. Format: `docs/terminal-config.md`.
+//! - [`driver`]: runs a kernel transaction over any `CardChannel`.
+//! - [`trace_mask`]: what of a command a trace may show (no plaintext PIN).
 
 pub mod config;
 pub mod driver;
+pub mod trace_mask;
 
 pub use config::{ConfigError, ConfigErrorKind, TerminalConfig};

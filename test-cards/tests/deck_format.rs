@@ -402,5 +402,15 @@ tvr = "0200008000"
             "{name}: PAN not masked"
         );
         assert!(report.contains("499999******0015"), "{name}: no masked PAN");
+        // The baseline card verifies the PIN offline in plaintext: the
+        // VERIFY is in the trace, its PIN block is not.
+        assert!(
+            report.contains("0020008008FFFFFFFFFFFFFFFF"),
+            "{name}: no VERIFY"
+        );
+        assert!(
+            !report.contains("241234"),
+            "{name}: plaintext PIN in the report"
+        );
     }
 }

@@ -24,6 +24,7 @@
 //! data lives in the struct (see [`Transaction`]'s size in the README).
 
 use core::mem::MaybeUninit;
+use zeroize::Zeroize;
 
 use crate::Tag;
 use crate::contact::cvm::{
@@ -503,6 +504,15 @@ fn is_approving_arc(arc: [u8; 2]) -> bool {
     matches!(&arc, b"00" | b"08" | b"10" | b"11")
 }
 
+/// A transaction dropped in the middle of cardholder verification leaves no
+/// PIN digits and no VERIFY command behind.
+impl<P: CryptoProvider, S: CapkStore> Drop for Transaction<'_, P, S> {
+    fn drop(&mut self) {
+        self.forget_pin();
+        self.pending_command.zeroize();
+    }
+}
+
 impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
     /// Starts a transaction, returned by value.
     ///
@@ -580,7 +590,8 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         self.oda = None;
         self.icc_key = None;
         self.cvm = None;
-        self.pin = None;
+        self.forget_pin();
+        self.pending_command.zeroize();
         self.challenge = [0; 8];
         self.tries_left = None;
         self.cvm_results = CvmResults::no_cvm_performed(crate::data::cvm::CvmResult::Unknown);
@@ -1534,6 +1545,16 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
         Ok(())
     }
 
+    /// Wipes the PIN digits (Book 2 §7 / PCI practice: a PIN does not
+    /// outlive its use) and forgets the entry.
+    fn forget_pin(&mut self) {
+        if let Some(PinEntry::Digits { digits, len }) = &mut self.pin {
+            digits.zeroize();
+            len.zeroize();
+        }
+        self.pin = None;
+    }
+
     fn pin_block(&self) -> Option<[u8; 8]> {
         let Some(PinEntry::Digits { digits, len }) = self.pin else {
             return None;
@@ -1552,24 +1573,27 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             let lo = nibbles.get(2 * i + 1).copied().unwrap_or(0x0F);
             *b = hi << 4 | lo;
         }
+        nibbles.zeroize();
         Some(block)
     }
 
     #[inline(never)]
     fn send_verify(&mut self, kind: PinKind) {
-        let Some(block) = self.pin_block() else {
-            self.pin = None;
+        let Some(mut block) = self.pin_block() else {
+            self.forget_pin();
             self.cvm_result(ActionResult::Failed);
             return;
         };
         if kind == PinKind::OfflinePlaintext {
             self.queue(commands::verify(PinFormat::Plaintext, &block));
+            block.zeroize();
         } else {
             // 7F ‖ PIN block ‖ ICC challenge ‖ padding, under the ICC key
             // (Book 2 §7.1). The padding is derived from the unpredictable
             // number: the kernel draws no randomness itself [M].
             let Some(key) = self.icc_key else {
-                self.pin = None;
+                block.zeroize();
+                self.forget_pin();
                 self.cvm_result(ActionResult::Failed);
                 return;
             };
@@ -1601,8 +1625,10 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
                     out.get_mut(..n).unwrap_or_default(),
                 )
                 .is_ok();
+            block.zeroize();
+            plain.zeroize();
             if !ok {
-                self.pin = None;
+                self.forget_pin();
                 self.cvm_result(ActionResult::Failed);
                 return;
             }
@@ -1622,14 +1648,17 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
                 self.send_verify(PinKind::OfflineEnciphered);
             }
             _ => {
-                self.pin = None;
+                self.forget_pin();
                 self.cvm_result(ActionResult::Failed);
             }
         }
     }
 
     fn on_verify(&mut self, kind: PinKind, sw: u16) {
-        self.pin = None; // zeroize the digits
+        self.forget_pin();
+        // The VERIFY command (plaintext PIN block, or the enciphered one)
+        // has been answered: wipe it.
+        self.pending_command.zeroize();
         match sw {
             0x9000 => self.cvm_result(ActionResult::Success),
             0x6983 | 0x6984 | 0x63C0 => {
@@ -2255,5 +2284,70 @@ impl<'a, P: CryptoProvider, S: CapkStore> Transaction<'a, P, S> {
             self.script_result(after, ok);
         }
         self.advance_scripts();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod pin_hygiene_tests {
+    //! The PIN leaves nothing behind once VERIFY has been answered.
+
+    use super::*;
+    use crate::crypto::SoftwareCrypto;
+    use crate::data::terminal_type::TerminalType;
+    use crate::oda::StaticCapkStore;
+
+    #[test]
+    fn verify_command_and_digits_are_wiped_after_the_answer() {
+        let data: [(Tag, &[u8]); 0] = [];
+        let params = TerminalParams {
+            terminal_type: TerminalType::from_byte(0x22).unwrap(),
+            capabilities: TerminalCapabilities::new([0xE0, 0xF8, 0xC8]),
+            additional_capabilities: AdditionalTerminalCapabilities::new([0x60, 0, 0xF0, 0xA0, 1]),
+            country_code: [0x08, 0x40],
+            currency_code: [0x08, 0x40],
+            data: &data,
+            aids: &[],
+            aid_params: &[],
+            selection: selection::Options::default(),
+            cvm: CvmOptions::DEFAULT,
+            exception_file: &[],
+        };
+        let input = TransactionInput {
+            amount: 500,
+            amount_other: 0,
+            transaction_type: 0,
+            date: [0x26, 0x11, 0x28],
+            time: [0x12, 0, 0],
+            unpredictable_number: [1, 2, 3, 4],
+            random_number: 50,
+            sequence_counter: 1,
+        };
+        let store = StaticCapkStore::default();
+        let crypto = SoftwareCrypto;
+        let mut t = Transaction::new(params, input, &crypto, &store);
+        t.pin = Some(PinEntry::Digits {
+            digits: [1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0],
+            len: 4,
+        });
+        t.send_verify(PinKind::OfflinePlaintext);
+        let block = [0x24, 0x12, 0x34, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF];
+        let holds_block = |t: &Transaction<'_, SoftwareCrypto, StaticCapkStore<'_>>| {
+            t.pending_command.windows(8).any(|w| w == block)
+        };
+        assert!(holds_block(&t), "VERIFY carries the plaintext PIN block");
+        t.on_verify(PinKind::OfflinePlaintext, 0x9000);
+        assert!(!holds_block(&t), "the PIN block outlived VERIFY");
+        assert!(t.pin.is_none());
+        // A transaction reset before VERIFY is answered wipes it too.
+        t.pin = Some(PinEntry::Digits {
+            digits: [1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0],
+            len: 4,
+        });
+        t.send_verify(PinKind::OfflinePlaintext);
+        assert!(holds_block(&t));
+        t.reset(input);
+        assert!(!holds_block(&t));
+        assert!(t.pin.is_none());
     }
 }

@@ -10,6 +10,7 @@
 //! a terminal with a small stack can run it.
 
 use sha1::Digest as _;
+use zeroize::Zeroize;
 
 use super::{CryptoError, CryptoProvider, MAX_MODULUS_LEN, SHA1_LEN, Sha1State, check_rsa_public};
 
@@ -367,6 +368,11 @@ fn rsa_public_words(modulus: &[u8], e: u32, input: &[u8], output: &mut [u8]) {
         *one = 1;
     }
     store(m.mul(acc, base, &mut t), output);
+    // The input may be a PIN block under encipherment (Book 2 §7.1): leave
+    // nothing of it on the stack.
+    base.zeroize();
+    acc.zeroize();
+    t.zeroize();
 }
 
 impl CryptoProvider for SoftwareCrypto {

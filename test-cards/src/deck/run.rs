@@ -13,6 +13,7 @@ use emv_kernel::selection::candidate::Candidate;
 use emv_kernel::wire::tlv::Mode;
 use emv_kernel::wire::walk::{MAX_DEPTH, Walk};
 use emv_terminal::driver::{self, Cardholder, DriverError, Host, HostAnswer, Report};
+use emv_terminal::trace_mask::traceable_command;
 use serde::{Deserialize, Serialize};
 
 use super::load::{
@@ -496,6 +497,17 @@ fn run_transaction(
         }
     };
     let mismatches = compare(&tx.expect, &actual, report.as_ref(), &apdus, &trail);
+    // Patterns were matched on what was sent; the reports show no
+    // plaintext PIN.
+    let apdus = apdus
+        .into_iter()
+        .map(|mut a| {
+            if let Ok(c) = hex::decode(&a.command) {
+                a.command = hex::encode_upper(traceable_command(&c));
+            }
+            a
+        })
+        .collect();
     TransactionResult {
         number,
         inputs: tx.inputs.clone(),
