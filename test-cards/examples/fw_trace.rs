@@ -1,6 +1,6 @@
-//! Records one full contact transaction for the `firmware/` crate (the
-//! kernel on a Cortex-M4F under QEMU), exactly as the bench
-//! `benches/kernel_transaction.rs` records its own: profile `mc-cda` with
+//! Records the reference full contact transaction
+//! (`emv_test_cards::reference`, the kernel bench's too) for the `firmware/`
+//! crate (the kernel on a Cortex-M4F under QEMU): profile `mc-cda` with
 //! offline enciphered PIN first (CDA under the project's 1984-bit test CA,
 //! RID F000000999 index 01), the builtin terminal configuration `default`,
 //! online approval by the simulated issuer host, two GENERATE ACs.
@@ -23,65 +23,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use emv_kernel::Tag;
-use emv_kernel::contact::machine::{
-    Event, OnlineResponse, Outcome, PinEntry, PinKind, TerminalParams, Transaction,
-    TransactionInput,
-};
+use emv_kernel::contact::machine::{Outcome, TerminalParams, Transaction};
 use emv_kernel::crypto::SoftwareCrypto;
-use emv_kernel::selection::candidate::Candidate;
 use emv_terminal::config::{TerminalConfig, capk_checksum};
-use emv_terminal::driver::{Cardholder, Host, HostAnswer, run, with_params};
-use emv_test_cards::card::SimChannel;
-use emv_test_cards::engine::EmvCard;
-use emv_test_cards::host::IssuerHost;
-use emv_test_cards::profile::load::load_str;
-
-/// mc-cda (CDA, CA index 01: 1984 bits) with offline enciphered PIN first
-/// (the bench's profile).
-const PROFILE: &str = r#"
-extends = "mc-cda"
-name = "bench"
-[app.main.records."2.1"]
-"8E" = "000000000000000044031F03"
-"#;
-
-const PIN: [u8; 4] = [1, 2, 3, 4];
-
-struct Person;
-
-impl Cardholder for Person {
-    fn choose(&mut self, _: &[Candidate]) -> usize {
-        0
-    }
-    fn confirm(&mut self, _: &Candidate) -> bool {
-        true
-    }
-    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
-        assert_eq!(kind, PinKind::OfflineEnciphered);
-        let mut digits = [0u8; 12];
-        digits[..PIN.len()].copy_from_slice(&PIN);
-        PinEntry::Digits {
-            digits,
-            len: PIN.len() as u8,
-        }
-    }
-}
-
-/// The issuer host, recording its answer.
-struct Recording(IssuerHost, Option<HostAnswer>);
-
-impl Host for Recording {
-    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
-        let r = self.0.authorise(request).unwrap();
-        let a = HostAnswer::Response {
-            arc: r.arc,
-            issuer_authentication_data: r.issuer_authentication_data,
-            scripts: r.scripts.concat(),
-        };
-        self.1 = Some(a.clone());
-        a
-    }
-}
+use emv_terminal::driver::{HostAnswer, with_params};
+use emv_test_cards::reference::{self, PIN};
 
 fn u16_len(n: usize) -> [u8; 2] {
     u16::try_from(n).expect("fits in u16").to_be_bytes()
@@ -101,51 +47,6 @@ fn rust_bytes(b: &[u8]) -> String {
 
 fn rust_array(b: &[u8]) -> String {
     rust_bytes(b).trim_start_matches('&').to_string()
-}
-
-/// The kernel-only loop of the bench, over the recording: the exact
-/// exchanges the firmware will replay, checked command by command.
-fn replay_kernel_only(
-    params: TerminalParams<'_>,
-    config: &TerminalConfig,
-    input: TransactionInput,
-    exchanges: &[(Vec<u8>, Vec<u8>)],
-    answer: (&[u8; 2], &[u8], &[u8]),
-) -> Outcome {
-    let mut t = Transaction::new(params, input, &SoftwareCrypto, config);
-    let mut cmd = [0u8; 261];
-    let mut request = [0u8; 512];
-    let mut next = exchanges.iter();
-    loop {
-        while let Some(event) = t.poll_event() {
-            match event {
-                Event::ChooseApplication => t.choose(0).unwrap(),
-                Event::ConfirmApplication { .. } => t.confirm(true).unwrap(),
-                Event::TryAgain => {}
-                Event::NeedPin { kind, tries_left } => {
-                    t.handle_pin(Person.pin(kind, tries_left)).unwrap();
-                }
-                Event::GoOnline => {
-                    t.authorisation_request(&mut request).unwrap();
-                    t.handle_online(OnlineResponse::Response {
-                        arc: *answer.0,
-                        issuer_authentication_data: answer.1,
-                        scripts: answer.2,
-                    })
-                    .unwrap();
-                }
-                Event::Outcome(outcome) => {
-                    assert!(next.next().is_none(), "exchanges left over");
-                    return outcome;
-                }
-            }
-        }
-        if let Some(n) = t.poll_transmit(&mut cmd).unwrap() {
-            let (c, r) = next.next().expect("the kernel sent more commands");
-            assert_eq!(&cmd[..n], c.as_slice());
-            t.handle_response(r).unwrap();
-        }
-    }
 }
 
 fn terminal_rs(params: &TerminalParams<'_>) -> String {
@@ -286,36 +187,13 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
 
     let config = TerminalConfig::builtin_default().unwrap();
-    let loaded = load_str("bench.toml", PROFILE, None).unwrap();
-    let input = TransactionInput {
-        amount: 25_000,
-        amount_other: 0,
-        transaction_type: 0,
-        date: [0x26, 0x11, 0x28],
-        time: [0x12, 0, 0],
-        unpredictable_number: [0xCA, 0xFE, 0xBA, 0xBE],
-        random_number: 50,
-        sequence_counter: 1,
-    };
+    let input = reference::input([0xCA, 0xFE, 0xBA, 0xBE]);
 
-    // Record, as the bench does.
-    let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
-    let mut host = Recording(IssuerHost::from_profile(&loaded).unwrap(), None);
-    let report = run(&config, input, &mut ch, &mut Person, &mut host).unwrap();
-    assert_eq!(
-        report.outcome,
-        Outcome::OnlineApproved,
-        "trail {:#?}",
-        report.trail
-    );
-    assert_eq!(report.cvm_results[0] & 0x3F, 0x04, "offline enciphered PIN");
-    assert_eq!(report.tvr[0] & 0x04, 0, "CDA verified");
-    let genacs = report
-        .apdus
-        .iter()
-        .filter(|(c, _)| c.get(1) == Some(&0xAE))
-        .count();
-    assert_eq!(genacs, 2);
+    // Record, as the bench does (the reference transaction checks itself:
+    // online approved, offline enciphered PIN, CDA verified, two GENERATE
+    // ACs).
+    let recording = reference::record(&config, input).unwrap();
+    let report = &recording.report;
     // The firmware hands the responses to the kernel as recorded: no
     // transport-layer 61xx/6Cxx in between.
     for (_, r) in &report.apdus {
@@ -324,11 +202,11 @@ fn main() {
             "transport status word in the recording"
         );
     }
-    let Some(HostAnswer::Response {
+    let HostAnswer::Response {
         arc,
         issuer_authentication_data,
         scripts,
-    }) = host.1.clone()
+    } = recording.answer.clone()
     else {
         panic!("the recording went online");
     };
@@ -345,17 +223,26 @@ fn main() {
     let index = get(0x8F).expect("the card gave a CA index")[0];
     let capk = config.capk(rid, index).expect("the terminal has the key");
 
-    // The kernel alone replays it to the same outcome.
+    // The kernel alone replays it to the same outcome, command for command
+    // (the exact exchanges the firmware will replay).
+    let mut sent = 0;
     let outcome = with_params(&config, |params| {
-        replay_kernel_only(
-            params,
-            &config,
-            input,
+        let mut t = Transaction::new(params, input, &SoftwareCrypto, &config);
+        let mut request = [0u8; 512];
+        reference::drive(
+            &mut t,
             &report.apdus,
-            (&arc, &issuer_authentication_data, &scripts),
+            &recording.answer,
+            &mut request,
+            |_| {
+                sent += 1;
+            },
         )
+        .unwrap()
+        .0
     });
     assert_eq!(outcome, Outcome::OnlineApproved);
+    assert_eq!(sent, report.apdus.len(), "exchanges left over");
 
     // exchanges.bin
     let mut ex = Vec::new();
@@ -464,15 +351,15 @@ Generated — do not edit. Regenerate from the workspace root with\n\
 cargo run -p emv-test-cards --example fw_trace -- firmware/data\n\
 ```\n\
 \n\
-The recorder (`test-cards/examples/fw_trace.rs`) runs one full contact\n\
-transaction exactly as `test-cards/benches/kernel_transaction.rs` records\n\
-its own: the simulated card of profile `mc-cda` with offline enciphered PIN\n\
+The recorder (`test-cards/examples/fw_trace.rs`) runs the reference full\n\
+contact transaction (`emv_test_cards::reference`, the one the kernel bench\n\
+records too): the simulated card of profile `mc-cda` with offline enciphered PIN\n\
 first (CVM list `8E` = `000000000000000044031F03`), CDA under the project's\n\
 1984-bit test CA (RID `{rid}`, index `{index:02X}`), the builtin terminal\n\
 configuration `default` (`terminal/config/default.toml`), PIN 1234, online\n\
 approval by the simulated issuer host (`emv_test_cards::host::IssuerHost`),\n\
 two GENERATE ACs. Final TVR `{tvr}`, CVM Results `{cvm}`. It then replays the\n\
-recording through the kernel alone (the bench's minimal loop) and checks the\n\
+recording through the kernel alone (`reference::drive`, the bench's loop) and checks the\n\
 outcome (OnlineApproved) before writing the files. The simulated card's keys\n\
 and the issuer's keys are derived from fixed seeds, so the files are\n\
 reproducible.\n\

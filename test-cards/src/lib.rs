@@ -12,6 +12,7 @@ pub mod chips;
 pub mod deck;
 pub mod engine;
 pub mod profile;
+pub mod reference;
 pub mod vpcd;
 
 pub mod faults;
