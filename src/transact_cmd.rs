@@ -8,21 +8,21 @@
 use std::fmt::Write as _;
 
 use emv_kernel::Tag;
-use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
+use emv_kernel::contact::machine::{Outcome, TransactionInput};
 use emv_kernel::data::cid::Cid;
 use emv_kernel::data::explain::explain;
-use emv_kernel::selection::candidate::Candidate;
 use emv_kernel::wire::apdu::CommandApdu;
 use emv_kernel::wire::apdu::ResponseApdu;
 use emv_kernel::wire::tlv::Mode;
 use emv_terminal::config::TerminalConfig;
-use emv_terminal::driver::{Cardholder, DriverError, Host, HostAnswer, Report, run};
+use emv_terminal::driver::{DriverError, Host, HostAnswer, Report, run};
 use emv_terminal::trace_mask::traceable_command;
 use emv_test_cards::card::{SimChannel, SimError};
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::{IssuerHost, Policy};
 use emv_test_cards::profile::load::{Loaded, load};
 use emv_test_cards::replay::ReplayCard;
+use emv_test_cards::terminal_side::{ScriptedCardholder, SimulatedIssuer};
 use emv_test_cards::trace::Trace;
 use serde_json::json;
 
@@ -117,36 +117,6 @@ pub fn parse_amount(text: &str) -> Result<u64, String> {
     Ok(value)
 }
 
-struct Person<'a> {
-    pin: Option<&'a str>,
-    choose: usize,
-}
-
-impl Cardholder for Person<'_> {
-    fn choose(&mut self, candidates: &[Candidate]) -> usize {
-        self.choose.min(candidates.len().saturating_sub(1))
-    }
-    fn confirm(&mut self, _: &Candidate) -> bool {
-        true
-    }
-    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
-        match (kind, self.pin) {
-            (_, None) => PinEntry::Bypassed,
-            (PinKind::Online, Some(_)) => PinEntry::OnlineCaptured,
-            (_, Some(p)) => {
-                let mut digits = [0u8; 12];
-                for (d, c) in digits.iter_mut().zip(p.bytes()) {
-                    *d = c.wrapping_sub(b'0');
-                }
-                PinEntry::Digits {
-                    digits,
-                    len: p.len().min(12) as u8,
-                }
-            }
-        }
-    }
-}
-
 /// The host for a replayed trace: it cannot verify the card's cryptogram
 /// (no issuer keys), so it answers as `--online` says, with the Issuer
 /// Authentication Data the trace's EXTERNAL AUTHENTICATE carried, if any.
@@ -189,37 +159,18 @@ impl Host for RecordedIssuer {
     }
 }
 
-struct Issuer(Option<IssuerHost>);
-
-impl Host for Issuer {
-    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
-        match self.0.as_ref().map(|h| h.authorise(request)) {
-            Some(Ok(r)) => HostAnswer::Response {
-                arc: r.arc,
-                issuer_authentication_data: r.issuer_authentication_data,
-                scripts: r.scripts.concat(),
-            },
-            // A request the host cannot read is declined without ARPC.
-            Some(Err(_)) => HostAnswer::Response {
-                arc: *b"05",
-                issuer_authentication_data: Vec::new(),
-                scripts: Vec::new(),
-            },
-            None => HostAnswer::Unable,
-        }
-    }
-}
-
 /// The issuer host simulator with the issuer keys of `loaded`, answering
 /// as `online` says (`Unable`: no host).
-fn issuer_for(loaded: &Loaded, online: OnlineMode) -> Result<Issuer, String> {
+fn issuer_for(loaded: &Loaded, online: OnlineMode) -> Result<SimulatedIssuer, String> {
     let mut host = IssuerHost::from_profile(loaded).map_err(|e| e.to_string())?;
     host.policy = if online == OnlineMode::Decline {
         Policy::Decline
     } else {
         Policy::Approve
     };
-    Ok(Issuer((online != OnlineMode::Unable).then_some(host)))
+    Ok(SimulatedIssuer(
+        (online != OnlineMode::Unable).then_some(host),
+    ))
 }
 
 /// Runs the transaction with the card in PC/SC reader `name` (shared
@@ -231,7 +182,7 @@ fn through_reader(
     name: &str,
     config: &TerminalConfig,
     input: TransactionInput,
-    person: &mut Person<'_>,
+    person: &mut ScriptedCardholder<'_>,
     issuer: &mut impl Host,
 ) -> Result<Report, String> {
     use emv_readers::pcsc::{ConnectOptions, PcscReaders};
@@ -253,7 +204,7 @@ fn through_reader(
     _name: &str,
     _config: &TerminalConfig,
     _input: TransactionInput,
-    _person: &mut Person<'_>,
+    _person: &mut ScriptedCardholder<'_>,
     _issuer: &mut impl Host,
 ) -> Result<Report, String> {
     Err(
@@ -328,9 +279,9 @@ pub fn transact(args: &Args) -> Result<(String, u8), String> {
         random_number: args.random,
         sequence_counter: 1,
     };
-    let mut person = Person {
+    let mut person = ScriptedCardholder {
         pin: args.pin.as_deref(),
-        choose: args.choose,
+        choice: args.choose,
     };
     let fail = |e: DriverError<SimError>| e.to_string();
     let (report, title, unmatched) = match (&args.replay, &args.reader) {

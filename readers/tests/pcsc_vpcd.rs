@@ -27,18 +27,18 @@ use std::time::{Duration, Instant};
 
 use emv_hal::channel::CardChannel;
 use emv_hal::slot::ContactSlot;
-use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
-use emv_kernel::selection::candidate::Candidate;
+use emv_kernel::contact::machine::Outcome;
 use emv_readers::pcsc::{
     Blame, CardState, ConnectOptions, PcscError, PcscReaders, Protocol, ProtocolPreference,
     ResetKind, Sharing,
 };
 use emv_terminal::config::TerminalConfig;
-use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
+use emv_terminal::driver::{Report, run};
 use emv_test_cards::card::{Card, Reply, SimChannel};
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::IssuerHost;
 use emv_test_cards::profile::load::load_builtin;
+use emv_test_cards::terminal_side::{ScriptedCardholder, SimulatedIssuer, fixed_input};
 use emv_test_cards::vpcd::{Event, VpcdServer};
 
 /// Name prefix of the readers vsmartcard's vpcd driver creates.
@@ -226,55 +226,7 @@ where
 }
 
 // ---------------------------------------------------------------------------------------
-// The terminal side of a transaction (as test-cards/tests/contact_transaction.rs).
-
-/// Chooses the first application, confirms, enters 1234.
-struct Person;
-
-impl Cardholder for Person {
-    fn choose(&mut self, _: &[Candidate]) -> usize {
-        0
-    }
-    fn confirm(&mut self, _: &Candidate) -> bool {
-        true
-    }
-    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
-        match kind {
-            PinKind::Online => PinEntry::OnlineCaptured,
-            _ => {
-                let mut digits = [0u8; 12];
-                digits[..4].copy_from_slice(&[1, 2, 3, 4]);
-                PinEntry::Digits { digits, len: 4 }
-            }
-        }
-    }
-}
-
-struct Issuer(IssuerHost);
-
-impl Host for Issuer {
-    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
-        let r = self.0.authorise(request).unwrap();
-        HostAnswer::Response {
-            arc: r.arc,
-            issuer_authentication_data: r.issuer_authentication_data,
-            scripts: r.scripts.concat(),
-        }
-    }
-}
-
-fn input(amount: u64) -> TransactionInput {
-    TransactionInput {
-        amount,
-        amount_other: 0,
-        transaction_type: 0x00,
-        date: [0x26, 0x11, 0x28],
-        time: [0x12, 0x00, 0x00],
-        unpredictable_number: [0x11, 0x22, 0x33, 0x44],
-        random_number: 99,
-        sequence_counter: 1,
-    }
-}
+// The terminal side of a transaction (`emv_test_cards::terminal_side`).
 
 fn transact<C: CardChannel>(channel: &mut C, amount: u64) -> Report
 where
@@ -282,9 +234,15 @@ where
 {
     let config = TerminalConfig::builtin_default().unwrap();
     let loaded = load_builtin(PROFILE).unwrap();
-    let mut host = Issuer(IssuerHost::from_profile(&loaded).unwrap());
-    run(&config, input(amount), channel, &mut Person, &mut host)
-        .unwrap_or_else(|e| panic!("transaction: {e}"))
+    let mut host = SimulatedIssuer(Some(IssuerHost::from_profile(&loaded).unwrap()));
+    run(
+        &config,
+        fixed_input(amount),
+        channel,
+        &mut ScriptedCardholder::pin_1234(),
+        &mut host,
+    )
+    .unwrap_or_else(|e| panic!("transaction: {e}"))
 }
 
 fn show(r: &Report) -> String {
@@ -480,8 +438,15 @@ fn card_removed_mid_session() {
     // Through the driver: the transport error surfaces as the driver's Transport error.
     let config = TerminalConfig::builtin_default().unwrap();
     let loaded = load_builtin(PROFILE).unwrap();
-    let mut host = Issuer(IssuerHost::from_profile(&loaded).unwrap());
-    let err = run(&config, input(1_000), &mut card, &mut Person, &mut host).unwrap_err();
+    let mut host = SimulatedIssuer(Some(IssuerHost::from_profile(&loaded).unwrap()));
+    let err = run(
+        &config,
+        fixed_input(1_000),
+        &mut card,
+        &mut ScriptedCardholder::pin_1234(),
+        &mut host,
+    )
+    .unwrap_err();
     assert!(
         matches!(
             err,

@@ -13,6 +13,7 @@ pub mod deck;
 pub mod engine;
 pub mod profile;
 pub mod reference;
+pub mod terminal_side;
 pub mod vpcd;
 
 pub mod faults;

@@ -9,86 +9,25 @@
     clippy::indexing_slicing
 )]
 
-use emv_kernel::contact::machine::{Outcome, PinEntry, PinKind, TransactionInput};
-use emv_kernel::selection::candidate::Candidate;
+use emv_kernel::contact::machine::Outcome;
 use emv_terminal::config::TerminalConfig;
-use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
+use emv_terminal::driver::{Report, run};
 use emv_test_cards::card::SimChannel;
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::{IssuerHost, Policy};
 use emv_test_cards::profile::load::load_builtin;
-
-struct Person {
-    pin: Option<&'static str>,
-    choice: usize,
-}
-
-impl Cardholder for Person {
-    fn choose(&mut self, candidates: &[Candidate]) -> usize {
-        self.choice.min(candidates.len() - 1)
-    }
-    fn confirm(&mut self, _: &Candidate) -> bool {
-        true
-    }
-    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
-        match (kind, self.pin) {
-            (PinKind::Online, Some(_)) => PinEntry::OnlineCaptured,
-            (_, Some(p)) => {
-                let mut digits = [0u8; 12];
-                for (d, c) in digits.iter_mut().zip(p.bytes()) {
-                    *d = c - b'0';
-                }
-                PinEntry::Digits {
-                    digits,
-                    len: p.len() as u8,
-                }
-            }
-            (_, None) => PinEntry::Bypassed,
-        }
-    }
-}
-
-struct Issuer(Option<IssuerHost>);
-
-impl Host for Issuer {
-    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
-        match &self.0 {
-            None => HostAnswer::Unable,
-            Some(h) => {
-                let r = h.authorise(request).unwrap();
-                HostAnswer::Response {
-                    arc: r.arc,
-                    issuer_authentication_data: r.issuer_authentication_data,
-                    scripts: r.scripts.concat(),
-                }
-            }
-        }
-    }
-}
-
-fn input(amount: u64) -> TransactionInput {
-    TransactionInput {
-        amount,
-        amount_other: 0,
-        transaction_type: 0x00,
-        date: [0x26, 0x11, 0x28],
-        time: [0x12, 0x00, 0x00],
-        unpredictable_number: [0x11, 0x22, 0x33, 0x44],
-        random_number: 99,
-        sequence_counter: 1,
-    }
-}
+use emv_test_cards::terminal_side::{ScriptedCardholder, SimulatedIssuer, fixed_input};
 
 fn transact(profile: &str, amount: u64, pin: Option<&'static str>, online: bool) -> Report {
     let config = TerminalConfig::builtin_default().unwrap();
     let loaded = load_builtin(profile).unwrap();
     let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
-    let mut host = Issuer(online.then(|| IssuerHost::from_profile(&loaded).unwrap()));
+    let mut host = SimulatedIssuer(online.then(|| IssuerHost::from_profile(&loaded).unwrap()));
     run(
         &config,
-        input(amount),
+        fixed_input(amount),
         &mut ch,
-        &mut Person { pin, choice: 0 },
+        &mut ScriptedCardholder { pin, choice: 0 },
         &mut host,
     )
     .unwrap()
@@ -183,12 +122,12 @@ fn wrong_pin_then_declined_by_issuer() {
     let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
     let mut host = IssuerHost::from_profile(&loaded).unwrap();
     host.policy = Policy::Decline;
-    let mut issuer = Issuer(Some(host));
+    let mut issuer = SimulatedIssuer(Some(host));
     let r = run(
         &config,
-        input(10_000),
+        fixed_input(10_000),
         &mut ch,
-        &mut Person {
+        &mut ScriptedCardholder {
             pin: Some("0000"),
             choice: 0,
         },
@@ -214,12 +153,12 @@ fn exception_file_hit_goes_online() {
     .unwrap();
     let loaded = load_builtin("baseline").unwrap();
     let mut ch = SimChannel::new(EmvCard::build(&loaded).unwrap());
-    let mut host = Issuer(Some(IssuerHost::from_profile(&loaded).unwrap()));
+    let mut host = SimulatedIssuer(Some(IssuerHost::from_profile(&loaded).unwrap()));
     let r = run(
         &config,
-        input(1000),
+        fixed_input(1000),
         &mut ch,
-        &mut Person {
+        &mut ScriptedCardholder {
             pin: Some("1234"),
             choice: 0,
         },

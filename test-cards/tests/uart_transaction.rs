@@ -18,10 +18,8 @@ use emv_hal::slot::{
     UartContactSlot,
 };
 use emv_hal::t1::T1Error;
-use emv_kernel::contact::machine::{PinEntry, PinKind, TransactionInput};
-use emv_kernel::selection::candidate::Candidate;
 use emv_terminal::config::TerminalConfig;
-use emv_terminal::driver::{Cardholder, Host, HostAnswer, Report, run};
+use emv_terminal::driver::{Report, run};
 use emv_test_cards::card::SimChannel;
 use emv_test_cards::chips::uart_card::{
     CardConfig, LineFault, ModelDelay, ModelPin, ModelPresence, ModelUart, T0_ATR, T1_ATR,
@@ -30,55 +28,10 @@ use emv_test_cards::chips::uart_card::{
 use emv_test_cards::engine::EmvCard;
 use emv_test_cards::host::IssuerHost;
 use emv_test_cards::profile::load::load_builtin;
+use emv_test_cards::terminal_side::{ScriptedCardholder, SimulatedIssuer, fixed_input};
 use proptest::prelude::*;
 
 const CLOCK_HZ: u32 = 4_000_000;
-
-struct Person;
-
-impl Cardholder for Person {
-    fn choose(&mut self, _: &[Candidate]) -> usize {
-        0
-    }
-    fn confirm(&mut self, _: &Candidate) -> bool {
-        true
-    }
-    fn pin(&mut self, kind: PinKind, _: Option<u8>) -> PinEntry {
-        match kind {
-            PinKind::Online => PinEntry::OnlineCaptured,
-            _ => PinEntry::Digits {
-                digits: [1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0],
-                len: 4,
-            },
-        }
-    }
-}
-
-struct Issuer(IssuerHost);
-
-impl Host for Issuer {
-    fn authorise(&mut self, request: &[u8]) -> HostAnswer {
-        let r = self.0.authorise(request).unwrap();
-        HostAnswer::Response {
-            arc: r.arc,
-            issuer_authentication_data: r.issuer_authentication_data,
-            scripts: r.scripts.concat(),
-        }
-    }
-}
-
-fn input(amount: u64) -> TransactionInput {
-    TransactionInput {
-        amount,
-        amount_other: 0,
-        transaction_type: 0x00,
-        date: [0x26, 0x11, 0x28],
-        time: [0x12, 0x00, 0x00],
-        unpredictable_number: [0x11, 0x22, 0x33, 0x44],
-        random_number: 99,
-        sequence_counter: 1,
-    }
-}
 
 type Slot = UartContactSlot<ModelUart, ModelPin, ModelPin, ModelDelay, ModelPresence>;
 
@@ -119,8 +72,15 @@ fn transact_over<C: CardChannel>(
 ) -> Result<Report, String> {
     let config = TerminalConfig::builtin_default().unwrap();
     let loaded = load_builtin(profile).unwrap();
-    let mut host = Issuer(IssuerHost::from_profile(&loaded).unwrap());
-    run(&config, input(amount), channel, &mut Person, &mut host).map_err(|e| format!("{e:?}"))
+    let mut host = SimulatedIssuer(Some(IssuerHost::from_profile(&loaded).unwrap()));
+    run(
+        &config,
+        fixed_input(amount),
+        channel,
+        &mut ScriptedCardholder::pin_1234(),
+        &mut host,
+    )
+    .map_err(|e| format!("{e:?}"))
 }
 
 fn reference(profile: &str, amount: u64) -> Report {
